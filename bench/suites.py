@@ -1,0 +1,116 @@
+"""Named suites: which datasets, sizes, models, seeds and devices a run covers."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+
+import models
+from bench.records import cell_key
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One unit of work: a model fitted on one dataset draw, on one device, with one seed."""
+
+    dataset: str
+    dataset_params: dict
+    n: int
+    model: str
+    model_params: dict
+    device: str
+    seed: int
+    tag: str = ""  # "" for plain cells; "tta" records a held-out curve (time to accuracy)
+
+    @property
+    def key(self) -> str:
+        params = self.model_params | ({"_tag": self.tag} if self.tag else {})
+        return cell_key(self.dataset, self.dataset_params, self.n, self.model, params, self.device, self.seed)
+
+    @property
+    def group(self) -> tuple:
+        """Cells that differ only by seed: trained together as one batched model."""
+        return (self.dataset, repr(self.dataset_params), self.n, self.model, repr(self.model_params), self.device, self.tag)
+
+
+@dataclass
+class Suite:
+    name: str
+    description: str
+    datasets: list[tuple[str, dict]]
+    sizes: list[int]
+    models: list[str]
+    seeds: list[int]
+    devices: list[str] = field(default_factory=lambda: ["auto"])
+    model_params: dict[str, dict] = field(default_factory=dict)
+    tag: str = ""
+
+    def cells(self) -> list[Cell]:
+        devices = [d for dev in self.devices for d in expand_device(dev)]
+        return [
+            Cell(ds, dict(p), n, m, dict(self.model_params.get(m, {})), dev, s, self.tag)
+            for (ds, p), n, m, dev, s in itertools.product(self.datasets, self.sizes, self.models, devices, self.seeds)
+        ]
+
+
+def expand_device(device: str) -> list[str]:
+    """"auto" -> every available device (cpu, and cuda when present)."""
+    if device != "auto":
+        return [device]
+    import torch
+
+    return ["cpu", "cuda"] if torch.cuda.is_available() else ["cpu"]
+
+
+SEED_DATASETS = [("sum_bin", {}), ("sum_mod", {})]
+FIVE_SEEDS = [0, 1, 2, 3, 4]
+
+# Variants that test whether spectral_mlp is general, not tuned to one generator.
+VARIANTS = [
+    ("sum_mod", {"scale": 37.0}),
+    ("sum_mod", {"scale": 200.0, "n_classes": 2}),
+    ("sum_mod", {"n_classes": 5}),
+    ("sum_mod", {"weights": (1.0, -0.5)}),
+    ("sum_mod", {"weights": (0.3, 1.0)}),
+    ("sum_mod", {"n_noise_features": 8}),
+    ("sum_mod", {"label_noise": 0.2}),
+    ("sum_bin", {"n_noise_features": 8}),
+]
+
+
+def _all() -> list[Suite]:
+    return [
+        Suite("all", "both seed datasets, n=2000, every family, 5 seeds", SEED_DATASETS, [2000], list(models.NAMES), FIVE_SEEDS),
+        Suite("tta", "held-out accuracy curve while training, sum_mod n=2000", [("sum_mod", {})], [2000], ["spectral_mlp"], FIVE_SEEDS, tag="tta"),
+        Suite("small", "sum_mod at n=500", [("sum_mod", {})], [500], ["spectral_mlp", "catboost", "xgboost"], FIVE_SEEDS),
+    ]  # fmt: skip
+
+
+SUITES: dict[str, list[Suite]] = {
+    "all": _all(),
+    "quick": [
+        Suite("quick", "fast CI suite: seed datasets, n=2000", SEED_DATASETS, [2000], ["mlp", "spectral_mlp", "xgboost"], [0, 1, 2], devices=["cpu"])
+    ],
+    "variants": [
+        Suite("variants", "sum_mod/sum_bin variants, n=2000", VARIANTS, [2000], ["spectral_mlp", "xgboost"], FIVE_SEEDS)
+    ],
+    "smoke": [
+        Suite("smoke", "seconds: tiny data, two cheap families", SEED_DATASETS, [200], ["mlp", "xgboost"], [0, 1],
+              devices=["cpu"], model_params={"mlp": {"max_epochs": 3}, "xgboost": {"params": {"n_estimators": 5}}})
+    ],
+}  # fmt: skip
+
+
+def custom(
+    *, datasets_: list[str], sizes: list[int], models_: list[str], seeds: list[int], devices: list[str]
+) -> list[Suite]:
+    """A suite from command-line choices; names are checked by the CLI."""
+    return [Suite("run", "command-line suite", [(d, {}) for d in datasets_], sizes, models_, seeds, devices)]
+
+
+def check_names(kind: str, names: list[str], valid: tuple[str, ...]) -> None:
+    bad = [n for n in names if n not in valid]
+    if bad:
+        raise ValueError(f"unknown {kind} {', '.join(map(repr, bad))}; choose from {', '.join(valid)}")
+
+

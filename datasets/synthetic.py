@@ -1,0 +1,99 @@
+"""The seed thread's generators, vectorised, with parameters for harder or noisier variants.
+
+X ~ U[0, 1)^d (float64). The label depends on s = sum_j w_j * x_j over the first len(w) columns:
+- ``sum_mod``: int(s * scale) mod n_classes (the seed's ``sum_mod_label`` with scale=100, 3 classes);
+- ``sum_bin``: number of thresholds <= s (the seed's ``sum_bin_label`` with (0.807, 1.169)).
+``n_noise_features`` appends irrelevant U[0, 1) columns; ``label_noise`` replaces that fraction of
+labels by uniformly drawn classes (so a perfect model scores 1 - p (K - 1) / K).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+DEFAULTS: dict[str, dict] = {
+    "sum_mod": {"n_classes": 3, "scale": 100.0, "weights": (1.0, 1.0), "n_noise_features": 0, "label_noise": 0.0},
+    "sum_bin": {"thresholds": (0.807, 1.169), "weights": (1.0, 1.0), "n_noise_features": 0, "label_noise": 0.0},
+}
+
+
+def _check_common(weights: Sequence[float], n_noise_features: int, label_noise: float) -> tuple[float, ...]:
+    weights = tuple(float(w) for w in np.atleast_1d(np.asarray(weights, dtype=float)))
+    if not weights or not all(np.isfinite(weights)):
+        raise ValueError(f"weights must be a non-empty sequence of finite numbers, got {weights!r}")
+    if int(n_noise_features) != n_noise_features or n_noise_features < 0:
+        raise ValueError(f"n_noise_features must be a non-negative integer, got {n_noise_features!r}")
+    if not 0.0 <= float(label_noise) <= 1.0:
+        raise ValueError(f"label_noise must be in [0, 1], got {label_noise!r}")
+    return weights
+
+
+def _features(n: int, rng: np.random.Generator, n_signal: int, n_noise: int) -> tuple[np.ndarray, np.ndarray]:
+    X = rng.random((n, n_signal + int(n_noise)))
+    return X, X[:, :n_signal]
+
+
+def _weighted_sum(X: np.ndarray, weights: tuple[float, ...]) -> np.ndarray:
+    # Left-to-right float64 sum, like the seed's x[:, 0] + x[:, 1]; a matmul could reorder it.
+    s = X[:, 0] * weights[0]
+    for j in range(1, len(weights)):
+        s = s + X[:, j] * weights[j]
+    return s
+
+
+def _add_label_noise(y: np.ndarray, k: int, p: float, rng: np.random.Generator) -> np.ndarray:
+    if p > 0:
+        flip = rng.random(len(y)) < p
+        y = np.where(flip, rng.integers(0, k, len(y)), y)
+    return y.astype(np.int64)
+
+
+def sum_mod(
+    n: int,
+    rng: np.random.Generator,
+    *,
+    n_classes: int = 3,
+    scale: float = 100.0,
+    weights: Sequence[float] = (1.0, 1.0),
+    n_noise_features: int = 0,
+    label_noise: float = 0.0,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Stripes along ``weights``: label = int(s * scale) mod n_classes."""
+    weights = _check_common(weights, n_noise_features, label_noise)
+    if int(n_classes) != n_classes or n_classes < 2:
+        raise ValueError(f"n_classes must be an integer >= 2, got {n_classes!r}")
+    if not np.isfinite(scale) or scale <= 0:
+        raise ValueError(f"scale must be a positive finite number, got {scale!r}")
+    X, signal = _features(n, rng, len(weights), n_noise_features)
+    # np.trunc matches Python's int() (toward zero) for negative weights; np.mod matches Python's %.
+    y = np.mod(np.trunc(_weighted_sum(signal, weights) * scale).astype(np.int64), int(n_classes))
+    return X, _add_label_noise(y, int(n_classes), float(label_noise), rng)
+
+
+def sum_bin(
+    n: int,
+    rng: np.random.Generator,
+    *,
+    thresholds: Sequence[float] = (0.807, 1.169),
+    weights: Sequence[float] = (1.0, 1.0),
+    n_noise_features: int = 0,
+    label_noise: float = 0.0,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Bands along ``weights``: label = number of thresholds <= s."""
+    weights = _check_common(weights, n_noise_features, label_noise)
+    thresholds = np.asarray(thresholds, dtype=float)
+    if thresholds.ndim != 1 or len(thresholds) < 1 or np.any(np.diff(thresholds) <= 0):
+        raise ValueError(f"thresholds must be a non-empty increasing sequence, got {thresholds.tolist()!r}")
+    X, signal = _features(n, rng, len(weights), n_noise_features)
+    y = np.searchsorted(thresholds, _weighted_sum(signal, weights), side="right")
+    return X, _add_label_noise(y, len(thresholds) + 1, float(label_noise), rng)
+
+
+def n_classes(name: str, **params) -> int:
+    """Class count implied by a dataset's params."""
+    merged = DEFAULTS[name] | params
+    if name == "sum_bin":
+        return len(merged["thresholds"]) + 1
+    return int(merged["n_classes"])

@@ -1,0 +1,69 @@
+"""Gradient-boosted trees with library defaults: CatBoost and XGBoost."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from models.base import BenchClassifier, resolve_device
+
+
+class _Boosting(BenchClassifier):
+    def __init__(self, *, seed=0, device="auto", n_threads=None, params=None):
+        self.seed = seed
+        self.device = device
+        self.n_threads = n_threads
+        self.params = params  # extra keyword arguments for the library's classifier
+
+    def _threads(self) -> int:
+        return int(self.n_threads) if self.n_threads else 1
+
+    def _predict_proba(self, X: np.ndarray) -> np.ndarray:
+        if len(self.classes_) == 1:
+            return np.ones((len(X), 1))
+        return np.asarray(self.model_.predict_proba(X), dtype=np.float64)
+
+    def _fit(self, X, y, X_val, y_val) -> None:
+        self.device_ = resolve_device(self.device)
+        if len(self.classes_) == 1:  # the libraries refuse one class; predict it
+            self.model_ = None
+            self.n_iterations_ = 0
+            return
+        self.model_ = self._make_model()
+        self.model_.fit(X, y)
+        self.n_iterations_ = self._iterations()
+
+    def fit_info(self) -> dict:
+        return {"iterations": self.n_iterations_}
+
+
+class CatBoost(_Boosting):
+    """catboost.CatBoostClassifier with its defaults (1000 iterations, depth 6); GPU on "cuda"."""
+
+    def _make_model(self):
+        from catboost import CatBoostClassifier
+
+        kwargs = dict(
+            random_seed=int(self.seed),
+            thread_count=self._threads(),
+            verbose=False,
+            allow_writing_files=False,
+        )
+        if self.device_ == "cuda":
+            kwargs["task_type"] = "GPU"
+        return CatBoostClassifier(**(kwargs | (self.params or {})))
+
+    def _iterations(self) -> int:
+        return int(self.model_.tree_count_)
+
+
+class XGBoost(_Boosting):
+    """xgboost.XGBClassifier with its defaults (100 trees, depth 6, hist); device="cuda" on GPU."""
+
+    def _make_model(self):
+        from xgboost import XGBClassifier
+
+        kwargs = dict(random_state=int(self.seed), n_jobs=self._threads(), device=self.device_)
+        return XGBClassifier(**(kwargs | (self.params or {})))
+
+    def _iterations(self) -> int:
+        return int(self.model_.get_booster().num_boosted_rounds())

@@ -1,0 +1,142 @@
+"""MLPs on periodic (sin/cos) input features: rtdl's PLR embeddings and Gaussian Fourier features."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import Tensor, nn
+
+from models.mlp import MLP, mlp_layers
+
+SIGMA_GRID = (1.0, 3.0, 10.0)  # frequency scales tried, per unit of standardised input
+
+
+class FourierFeatures(nn.Module):
+    """[x, cos(2 pi x B^T), sin(2 pi x B^T)] with a trainable frequency matrix B (m, d).
+
+    Rows of B mix features (Tancik et al. 2020), unlike per-feature periodic embeddings.
+    """
+
+    def __init__(self, frequencies: Tensor, include_input: bool = True, lr_scale: float = 1.0) -> None:
+        super().__init__()
+        self.frequencies = nn.Parameter(frequencies.float().clone())
+        self.frequencies.lr_scale = lr_scale  # read by the trainer's optimizer
+        self.include_input = include_input
+
+    @property
+    def d_out(self) -> int:
+        m, d = self.frequencies.shape
+        return 2 * m + (d if self.include_input else 0)
+
+    def forward(self, x: Tensor) -> Tensor:
+        z = 2 * math.pi * x @ self.frequencies.t()
+        parts = [x, torch.cos(z), torch.sin(z)] if self.include_input else [torch.cos(z), torch.sin(z)]
+        return torch.cat(parts, -1)
+
+
+class PeriodicMLP(MLP):
+    """rtdl_num_embeddings.PeriodicEmbeddings (PLR, lite=False) + ReLU MLP.
+
+    ``sigma`` (PLR's frequency_init_scale) is chosen on validation from ``SIGMA_GRID`` unless given;
+    all grid points and seeds train as one batched model.
+    """
+
+    def __init__(
+        self,
+        *,
+        seed=0,
+        device="auto",
+        n_threads=None,
+        sigma=None,
+        d_embedding=24,
+        n_frequencies=48,
+        n_layers=2,
+        width=256,
+        dropout=0.0,
+        lr=1e-3,
+        weight_decay=1e-4,
+        batch_size=256,
+        max_epochs=300,
+        patience=60,
+        val_fraction=0.2,
+    ):
+        super().__init__(
+            seed=seed,
+            device=device,
+            n_threads=n_threads,
+            n_layers=n_layers,
+            width=width,
+            dropout=dropout,
+            lr=lr,
+            weight_decay=weight_decay,
+            batch_size=batch_size,
+            max_epochs=max_epochs,
+            patience=patience,
+            val_fraction=val_fraction,
+        )
+        self.sigma = sigma
+        self.d_embedding = d_embedding
+        self.n_frequencies = n_frequencies
+
+    def _candidates(self) -> list[dict]:
+        return [{"sigma": s} for s in ((self.sigma,) if self.sigma else SIGMA_GRID)]
+
+    def _build(self, d, n_classes, X, y, candidate) -> nn.Module:
+        from rtdl_num_embeddings import PeriodicEmbeddings
+
+        embed = PeriodicEmbeddings(
+            d,
+            self.d_embedding,
+            n_frequencies=self.n_frequencies,
+            frequency_init_scale=candidate["sigma"],
+            lite=False,
+        )
+        head = mlp_layers(d * self.d_embedding, n_classes, self.n_layers, self.width, nn.ReLU, self.dropout, nn.Dropout)
+        return nn.Sequential(embed, nn.Flatten(-2), *head)
+
+
+class FourierMLP(MLP):
+    """Gaussian Fourier features, B ~ N(0, sigma^2) trainable (m = ``n_frequencies`` rows), + MLP."""
+
+    def __init__(
+        self,
+        *,
+        seed=0,
+        device="auto",
+        n_threads=None,
+        sigma=None,
+        n_frequencies=128,
+        n_layers=2,
+        width=256,
+        dropout=0.0,
+        lr=1e-3,
+        weight_decay=1e-4,
+        batch_size=256,
+        max_epochs=300,
+        patience=60,
+        val_fraction=0.2,
+    ):
+        super().__init__(
+            seed=seed,
+            device=device,
+            n_threads=n_threads,
+            n_layers=n_layers,
+            width=width,
+            dropout=dropout,
+            lr=lr,
+            weight_decay=weight_decay,
+            batch_size=batch_size,
+            max_epochs=max_epochs,
+            patience=patience,
+            val_fraction=val_fraction,
+        )
+        self.sigma = sigma
+        self.n_frequencies = n_frequencies
+
+    _candidates = PeriodicMLP._candidates
+
+    def _build(self, d, n_classes, X, y, candidate) -> nn.Module:
+        features = FourierFeatures(torch.randn(self.n_frequencies, d) * candidate["sigma"])
+        head = mlp_layers(features.d_out, n_classes, self.n_layers, self.width, nn.ReLU, self.dropout, nn.Dropout)
+        return nn.Sequential(features, *head)

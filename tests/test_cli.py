@@ -1,0 +1,120 @@
+"""The command line, run as users run it: `python -m bench` from the checkout."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def bench(*args, env=None, cwd=ROOT, timeout=300):
+    return subprocess.run(
+        [sys.executable, "-m", "bench", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout
+    )
+
+
+def lines(path):
+    return [json.loads(x) for x in Path(path).read_text().splitlines()]
+
+
+def test_help_and_list():
+    out = bench("--help")
+    assert out.returncode == 0 and "all" in out.stdout and "report" in out.stdout
+    out = bench("list")
+    assert out.returncode == 0 and "sum_mod" in out.stdout and "spectral_mlp" in out.stdout
+
+
+def test_smoke_run_writes_records_and_tables_and_resumes(tmp_path):
+    out = bench("run", "--suite", "smoke", "--out", str(tmp_path), "--no-progress")
+    assert out.returncode == 0, out.stderr
+    recs = lines(tmp_path / "records.jsonl")
+    assert len(recs) == 8 and all(r["status"] == "ok" for r in recs)
+    assert {"train_acc", "test_acc", "fit_s", "machine", "versions", "commit"} <= set(recs[0])
+    for name in ("accuracy.md", "throughput.md", "README.md"):
+        assert "held-out" in (tmp_path / name).read_text() or name == "throughput.md"
+    again = bench("run", "--suite", "smoke", "--out", str(tmp_path), "--no-progress")
+    assert again.returncode == 0 and len(lines(tmp_path / "records.jsonl")) == 8, "finished cells must be skipped"
+    forced = bench("run", "--suite", "smoke", "--out", str(tmp_path), "--no-progress", "--force")
+    assert forced.returncode == 0 and len(lines(tmp_path / "records.jsonl")) == 16
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["run", "--models", "mlp,nope"], "unknown model 'nope'; choose from seed_mlp"),
+        (["run", "--datasets", "iris"], "unknown dataset 'iris'; choose from sum_bin, sum_mod"),
+        (["run", "--n", "0"], "sizes must be positive"),
+        (["run", "--seeds", "a,b"], "expected comma-separated integers"),
+        (["run", "--suite", "nope"], "invalid choice"),
+        (["all", "--device", "tpu"], "invalid choice"),
+        (["report", "--out", "/nonexistent"], "no records file"),
+    ],
+)
+def test_bad_input_exits_2_with_one_clear_line(args, message):
+    out = bench(*args)
+    assert out.returncode == 2
+    assert message in out.stderr
+
+
+def test_a_failing_cell_is_recorded_and_the_run_goes_on(tmp_path):
+    from bench import runner, suites
+
+    bad = suites.Suite("t", "", [("sum_bin", {})], [100], ["mlp", "xgboost"], [0], ["cpu"], {"mlp": {"lr": -1.0}})
+    failed = runner.run(bad.cells(), tmp_path, threads=1, progress=False)
+    recs = {r["model"]: r for r in lines(tmp_path / "records.jsonl")}
+    assert failed == 1
+    assert recs["mlp"]["status"] == "failed" and "learning rate" in recs["mlp"]["error"]
+    assert recs["xgboost"]["status"] == "ok"
+
+
+def test_killed_run_resumes_without_lost_or_duplicated_cells(tmp_path):
+    args = ["run", "--datasets", "sum_bin", "--models", "xgboost,mlp", "--n", "300", "--seeds", "0,1,2,3", "--device", "cpu"]
+    args += ["--out", str(tmp_path), "--no-progress"]
+    proc = subprocess.Popen([sys.executable, "-m", "bench", *args], cwd=ROOT, stderr=subprocess.DEVNULL)
+    path = tmp_path / "records.jsonl"
+    deadline = time.time() + 120
+    while time.time() < deadline and (not path.exists() or len(path.read_text().splitlines()) < 2):
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    before = len(lines(path))
+    assert 2 <= before < 8, "the kill should land mid-run"
+    out = bench(*args)
+    assert out.returncode == 0, out.stderr
+    recs = lines(path)
+    keys = [r["key"] for r in recs]
+    assert len(recs) == 8 and len(set(keys)) == 8
+
+
+def test_our_datasets_package_wins_over_a_same_named_one(tmp_path):
+    fake = tmp_path / "site" / "datasets"
+    fake.mkdir(parents=True)
+    (fake / "__init__.py").write_text("raise ImportError('the impostor datasets package was imported')\n")
+    env = os.environ | {"PYTHONPATH": str(tmp_path / "site")}
+    out = bench("list", env=env)
+    assert out.returncode == 0, out.stderr
+    out = bench("list", env=env, cwd=tmp_path)  # from elsewhere too, with the checkout on the path
+    assert out.returncode != 0 or "sum_mod" in out.stdout
+
+
+def test_installing_the_project_adds_no_top_level_packages(tmp_path):
+    out = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", ".", "--no-deps", "--no-build-isolation", "-w", str(tmp_path), "-q"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    if out.returncode != 0 and "No module named" in out.stderr:
+        pytest.skip("setuptools not installed in this environment")
+    assert out.returncode == 0, out.stderr
+    import zipfile
+
+    (wheel,) = tmp_path.glob("*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    assert not [n for n in names if n.split("/")[0] in ("datasets", "models", "bench")]

@@ -1,0 +1,55 @@
+"""Records: schema round-trip, atomic appends, tolerant loading, latest-wins."""
+
+import json
+
+import pytest
+
+from bench import records
+
+
+def _record(key="k1", **kw):
+    r = dict.fromkeys(records.REQUIRED)
+    return r | {"schema": records.SCHEMA_VERSION, "key": key, "status": "ok", "dataset_params": {}, "model_params": {}} | kw
+
+
+def test_round_trip(tmp_path):
+    path = tmp_path / "records.jsonl"
+    a = _record("a", test_acc=0.5, loss_curve=[1.0, 0.5])
+    records.append(path, a)
+    records.append(path, _record("b"))
+    loaded = records.load(path)
+    assert loaded[0] == a and len(loaded) == 2
+    assert path.read_text().count("\n") == 2
+
+
+def test_missing_fields_are_refused(tmp_path):
+    with pytest.raises(ValueError, match="lacks"):
+        records.append(tmp_path / "r.jsonl", {"key": "x"})
+
+
+def test_torn_last_line_is_skipped_but_corruption_elsewhere_is_an_error(tmp_path):
+    path = tmp_path / "records.jsonl"
+    records.append(path, _record("a"))
+    with path.open("a") as f:
+        f.write('{"key": "b", "sta')
+    assert [r["key"] for r in records.load(path)] == ["a"]
+    path.write_text('{"bad\n' + json.dumps(_record("a")) + "\n")
+    with pytest.raises(ValueError, match="not a JSON record"):
+        records.load(path)
+
+
+def test_latest_wins_and_failed_cells_are_not_finished(tmp_path):
+    path = tmp_path / "records.jsonl"
+    records.append(path, _record("a", status="failed"))
+    records.append(path, _record("b", status="ok"))
+    assert records.finished_keys(path) == {"b"}
+    records.append(path, _record("a", status="ok", test_acc=0.9))
+    assert records.finished_keys(path) == {"a", "b"}
+    assert {r["key"]: r["test_acc"] for r in records.latest(records.load(path))}["a"] == 0.9
+
+
+def test_cell_key_is_stable_and_sensitive():
+    k = records.cell_key("sum_mod", {}, 2000, "mlp", {}, "cpu", 0)
+    assert k == records.cell_key("sum_mod", {}, 2000, "mlp", {}, "cpu", 0)
+    assert k != records.cell_key("sum_mod", {}, 2000, "mlp", {}, "cpu", 1)
+    assert k != records.cell_key("sum_mod", {"scale": 50.0}, 2000, "mlp", {}, "cpu", 0)
