@@ -35,8 +35,15 @@ def _positive_ints(text: str) -> list[int]:
 
 
 def _add_run_options(p: argparse.ArgumentParser, default_out: Path) -> None:
-    p.add_argument("--out", type=Path, default=default_out, help="folder for records.jsonl and tables (default: %(default)s)")
-    p.add_argument("--threads", type=int, default=None, help="threads for every family (default: free cores, at most 2 on this machine's load)")
+    p.add_argument(
+        "--out", type=Path, default=default_out, help="folder for records.jsonl and tables (default: %(default)s)"
+    )
+    p.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="threads for every family (default: free cores, at most 2 on this machine's load)",
+    )
     p.add_argument("--force", action="store_true", help="recompute cells that already have a record")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
@@ -50,15 +57,27 @@ def parser() -> argparse.ArgumentParser:
     )
     sub = ap.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    p_all = sub.add_parser("all", help="the main job: every family on the seed's datasets, 5 seeds, every device; writes results/")
-    p_all.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto", help="'auto': every available device")
+    p_all = sub.add_parser(
+        "all", help="the main job: every family on the seed's datasets, 5 seeds, every device; writes results/"
+    )
+    p_all.add_argument(
+        "--device", choices=["auto", "cpu", "cuda"], default="auto", help="'auto': every available device"
+    )
     _add_run_options(p_all, RESULTS)
 
     p_run = sub.add_parser("run", help="a suite chosen on the command line, or a named one with --suite")
-    p_run.add_argument("--suite", choices=sorted(suites.SUITES), help="a named suite (ignores --datasets/--models/--n/--seeds)")
-    p_run.add_argument("--datasets", type=_csv, default=list(datasets.NAMES), help=f"comma list from {', '.join(datasets.NAMES)}")
-    p_run.add_argument("--models", type=_csv, default=list(models.NAMES), help=f"comma list from {', '.join(models.NAMES)}")
-    p_run.add_argument("--n", type=_positive_ints, default=[2000], help="rows generated per dataset, comma list (default 2000)")
+    p_run.add_argument(
+        "--suite", choices=sorted(suites.SUITES), help="a named suite (ignores --datasets/--models/--n/--seeds)"
+    )
+    p_run.add_argument(
+        "--datasets", type=_csv, default=list(datasets.NAMES), help=f"comma list from {', '.join(datasets.NAMES)}"
+    )
+    p_run.add_argument(
+        "--models", type=_csv, default=list(models.NAMES), help=f"comma list from {', '.join(models.NAMES)}"
+    )
+    p_run.add_argument(
+        "--n", type=_positive_ints, default=[2000], help="rows generated per dataset, comma list (default 2000)"
+    )
     p_run.add_argument("--seeds", type=_ints, default=[0, 1, 2, 3, 4], help="comma list (default 0,1,2,3,4)")
     p_run.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
     _add_run_options(p_run, RESULTS / "runs")
@@ -67,6 +86,33 @@ def parser() -> argparse.ArgumentParser:
 
     p_rep = sub.add_parser("report", help="rebuild the markdown tables from a records file")
     p_rep.add_argument("--out", type=Path, default=RESULTS, help="folder holding records.jsonl (default: %(default)s)")
+
+    p_base = sub.add_parser("baseline", help="refresh the regression baseline: the quick suite into results/baseline/")
+    _add_run_options(p_base, RESULTS / "baseline")
+
+    p_cmp = sub.add_parser(
+        "compare",
+        help="regression gate: exit 1 if CURRENT is significantly worse than BASELINE",
+        description="Compare two records files (or folders holding records.jsonl) cell by cell. A regression needs a "
+        "one-sided Mann-Whitney U test over seeds significant at p <= 0.05 AND an effect beyond the metric's minimum "
+        "(held-out accuracy -0.02; fit time +25%; predict throughput -25%; times calibrated per machine). "
+        "Exit 0 clean, 1 regression, 2 bad input.",
+    )
+    p_cmp.add_argument("baseline", type=Path)
+    p_cmp.add_argument("current", type=Path)
+    p_cmp.add_argument("--markdown", type=Path, help="also write the table to this file")
+    p_cmp.add_argument(
+        "--github-json",
+        type=Path,
+        metavar="DIR",
+        help="write github-action-benchmark inputs for CURRENT: DIR/accuracy.json, DIR/times.json",
+    )
+
+    p_tp = sub.add_parser("throughput", help="trainer speed vs the seed's loop and skorch; batched seeds vs sequential")
+    p_tp.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
+    p_tp.add_argument("--threads", type=int, default=None, help="default: free cores")
+    p_tp.add_argument("--quick", action="store_true", help="a quarter of the work (for smoke tests)")
+    p_tp.add_argument("--out", type=Path, default=RESULTS / "trainer_throughput.md")
     return ap
 
 
@@ -82,15 +128,56 @@ def _execute(suite_list: list[suites.Suite], args) -> int:
     from bench import report, runner
     from bench.timing import free_cores, pin_threads
 
-    cells = [c for s in suite_list for c in s.cells()]
     threads = pin_threads(args.threads or free_cores())
-    print(f"{len(cells)} cells, {threads} threads, records in {args.out / 'records.jsonl'}", file=sys.stderr)
-    failed = runner.run(cells, args.out, threads=threads, force=args.force, progress=not args.no_progress)
+    n_cells = sum(len(s.cells()) for s in suite_list)
+    print(f"{n_cells} cells, {threads} threads, records in {args.out / 'records.jsonl'}", file=sys.stderr)
+    failed = 0
+    for s in suite_list:
+        failed += runner.run(
+            s.cells(),
+            args.out,
+            threads=threads,
+            force=args.force,
+            progress=not args.no_progress,
+            batch_seeds=s.batch_seeds,
+        )
     written = report.write(args.out / "records.jsonl", args.out)
     print("tables: " + ", ".join(str(p) for p in written), file=sys.stderr)
     if failed:
         print(f"{failed} cell(s) failed; see the Failures section of {args.out / 'README.md'}", file=sys.stderr)
     return 1 if failed else 0
+
+
+def _compare(args) -> int:
+    import json
+
+    from bench import compare
+
+    try:
+        table, machines = compare.compare(args.baseline, args.current)
+        text = compare.markdown(table, machines)
+        print(text)
+        if args.markdown:
+            args.markdown.write_text(text + "\n")
+        if args.github_json:
+            args.github_json.mkdir(parents=True, exist_ok=True)
+            data = compare.github_benchmark_json(args.current)
+            (args.github_json / "accuracy.json").write_text(json.dumps(data["customBiggerIsBetter"], indent=1))
+            (args.github_json / "times.json").write_text(json.dumps(data["customSmallerIsBetter"], indent=1))
+    except compare.CompareError as exc:
+        print(f"bench compare: error: {exc}", file=sys.stderr)
+        return 2
+    return 1 if (table.verdict == "REGRESSION").any() else 0
+
+
+def _throughput(args) -> int:
+    from bench import throughput
+    from bench.timing import free_cores, pin_threads
+
+    pin_threads(args.threads or free_cores())
+    rows = throughput.run(device=args.device, quick=args.quick)
+    print(throughput.write(rows, args.out).read_text())
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -104,11 +191,19 @@ def main(argv: list[str] | None = None) -> int:
             for p in report.write(args.out / "records.jsonl", args.out):
                 print(p)
             return 0
+        if args.command == "compare":
+            return _compare(args)
         if args.threads is not None and args.threads < 1:
             raise ValueError(f"--threads must be at least 1, got {args.threads}")
+        if args.command == "throughput":
+            return _throughput(args)
+        if args.command == "baseline":
+            return _execute(suites.SUITES["quick"], args)
         if args.command == "all":
             chosen = [
-                suites.Suite(s.name, s.description, s.datasets, s.sizes, s.models, s.seeds, [args.device], s.model_params, s.tag)
+                suites.Suite(
+                    s.name, s.description, s.datasets, s.sizes, s.models, s.seeds, [args.device], s.model_params, s.tag
+                )
                 for s in suites.SUITES["all"]
             ]
             return _execute(chosen, args)
@@ -117,7 +212,9 @@ def main(argv: list[str] | None = None) -> int:
         else:
             suites.check_names("dataset", args.datasets, datasets.NAMES)
             suites.check_names("model", args.models, models.NAMES)
-            chosen = suites.custom(datasets_=args.datasets, sizes=args.n, models_=args.models, seeds=args.seeds, devices=[args.device])
+            chosen = suites.custom(
+                datasets_=args.datasets, sizes=args.n, models_=args.models, seeds=args.seeds, devices=[args.device]
+            )
         return _execute(chosen, args)
     except (ValueError, FileNotFoundError, RuntimeError) as exc:
         print(f"bench: error: {exc}", file=sys.stderr)

@@ -69,7 +69,9 @@ def accuracy_tables(df: pd.DataFrame) -> str:
         rows = []
         for (model, mparams, device), c in g.groupby(["model", "mparams", "device"], sort=False):
             gap = (c.train_acc - c.test_acc).mean()
-            flag = f"⚠ **train {c.train_acc.mean():.2f} vs held-out {c.test_acc.mean():.2f}**" if gap > OVERFIT_GAP else ""
+            flag = (
+                f"⚠ **train {c.train_acc.mean():.2f} vs held-out {c.test_acc.mean():.2f}**" if gap > OVERFIT_GAP else ""
+            )
             rows.append(
                 {
                     "model": _model_name(model, mparams),

@@ -14,9 +14,10 @@ import datasets
 import models
 from bench import records
 from bench.suites import Cell
-from bench.timing import timed
+from bench.timing import calibrate, timed
 
 TEST_FRACTION = 0.2
+_CALIBRATION: float | None = None  # seconds of bench.timing.calibrate() in this run
 
 
 def split(cell: Cell) -> tuple[np.ndarray, ...]:
@@ -61,6 +62,7 @@ def _base_record(cell: Cell, threads: int) -> dict:
         "versions": records.versions(),
         "commit": records.git_commit(),
         "utc": records.utc_now(),
+        "calibration_s": _CALIBRATION,
     }
 
 
@@ -103,9 +105,7 @@ def _warm_up(cell: Cell, threads: int) -> None:
 def _fit_group(cells: list[Cell], threads: int) -> list[tuple]:
     """Fit the group's estimators; returns (cell, est, data, fit_s, group_s, group_size) per cell."""
     data = [split(c) for c in cells]
-    ests = [
-        models.create(c.model, seed=c.seed, device=c.device, n_threads=threads, **c.model_params) for c in cells
-    ]
+    ests = [models.create(c.model, seed=c.seed, device=c.device, n_threads=threads, **c.model_params) for c in cells]
     monitor = [c.tag == "tta" for c in cells]
     if models.batchable(ests[0]) and len(cells) > 1:
         tasks = [(d[0], d[2], None, None, (d[1], d[3]) if m else None) for d, m in zip(data, monitor)]
@@ -122,8 +122,16 @@ def _fit_group(cells: list[Cell], threads: int) -> list[tuple]:
     return out
 
 
-def run(cells: list[Cell], out: Path, *, threads: int, force: bool = False, progress: bool = True) -> int:
-    """Run every unfinished cell, appending a record for each; returns the number that failed."""
+def run(
+    cells: list[Cell], out: Path, *, threads: int, force: bool = False, progress: bool = True, batch_seeds: bool = True
+) -> int:
+    """Run every unfinished cell, appending a record for each; returns the number that failed.
+
+    ``batch_seeds=False`` fits each seed on its own, so every seed is an independent timing sample
+    (what the regression gate's rank test needs).
+    """
+    global _CALIBRATION
+    _CALIBRATION = calibrate()
     out = Path(out)
     path = out / "records.jsonl"
     done = set() if force else records.finished_keys(path)
@@ -141,7 +149,9 @@ def run(cells: list[Cell], out: Path, *, threads: int, force: bool = False, prog
             if (head.model, head.device, repr(head.model_params)) not in warmed:
                 _warm_up(head, threads)
                 warmed.add((head.model, head.device, repr(head.model_params)))
-            fitted = _fit_group(group, threads)
+            fitted = _fit_group(group if batch_seeds else group[:1], threads)
+            for c in [] if batch_seeds else group[1:]:
+                fitted += _fit_group([c], threads)
         except Exception:
             fitted = []
             if len(group) == 1:

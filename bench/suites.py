@@ -30,7 +30,15 @@ class Cell:
     @property
     def group(self) -> tuple:
         """Cells that differ only by seed: trained together as one batched model."""
-        return (self.dataset, repr(self.dataset_params), self.n, self.model, repr(self.model_params), self.device, self.tag)
+        return (
+            self.dataset,
+            repr(self.dataset_params),
+            self.n,
+            self.model,
+            repr(self.model_params),
+            self.device,
+            self.tag,
+        )
 
 
 @dataclass
@@ -44,6 +52,7 @@ class Suite:
     devices: list[str] = field(default_factory=lambda: ["auto"])
     model_params: dict[str, dict] = field(default_factory=dict)
     tag: str = ""
+    batch_seeds: bool = True  # False: each seed fitted alone, an independent timing sample
 
     def cells(self) -> list[Cell]:
         devices = [d for dev in self.devices for d in expand_device(dev)]
@@ -54,7 +63,7 @@ class Suite:
 
 
 def expand_device(device: str) -> list[str]:
-    """"auto" -> every available device (cpu, and cuda when present)."""
+    """ "auto" -> every available device (cpu, and cuda when present)."""
     if device != "auto":
         return [device]
     import torch
@@ -89,7 +98,8 @@ def _all() -> list[Suite]:
 SUITES: dict[str, list[Suite]] = {
     "all": _all(),
     "quick": [
-        Suite("quick", "fast CI suite: seed datasets, n=2000", SEED_DATASETS, [2000], ["mlp", "spectral_mlp", "xgboost"], [0, 1, 2], devices=["cpu"])
+        Suite("quick", "regression-gate suite: seed datasets, n=2000, seeds fitted one by one", SEED_DATASETS, [2000],
+              ["mlp", "spectral_mlp", "xgboost"], [0, 1, 2, 3], devices=["cpu"], batch_seeds=False)
     ],
     "variants": [
         Suite("variants", "sum_mod/sum_bin variants, n=2000", VARIANTS, [2000], ["spectral_mlp", "xgboost"], FIVE_SEEDS)
@@ -112,5 +122,3 @@ def check_names(kind: str, names: list[str], valid: tuple[str, ...]) -> None:
     bad = [n for n in names if n not in valid]
     if bad:
         raise ValueError(f"unknown {kind} {', '.join(map(repr, bad))}; choose from {', '.join(valid)}")
-
-

@@ -77,6 +77,7 @@ def find_frequencies(
     n_peaks: int = 4,
     max_rows: int = 20000,
     max_pairs: int = 200,
+    min_relative_power: float = 0.05,
     rng: np.random.Generator | None = None,
 ) -> np.ndarray:
     """Frequency vectors (n_peaks, d), cycles per unit of X, where the labels' energy peaks."""
@@ -104,34 +105,40 @@ def find_frequencies(
             found.append((power, omega, g))
     found.sort(key=lambda t: -t[0])
     peaks: list[np.ndarray] = []
-    for _, omega, g in found:
-        if len(peaks) == n_peaks:
+    for power, omega, g in found:
+        # Weak peaks are noise (e.g. in pairs of irrelevant features): keep those near the top.
+        if len(peaks) == n_peaks or power < min_relative_power * found[0][0]:
             break
         omega = _refine(X, Yc, omega, list(g), 1.0 / span[list(g)])
-        omega = _refine_by_phase(X, y, n_classes, omega, list(g), 0.05 / span[list(g)])
+        omega = _refine_by_phase(X, y, n_classes, omega, list(g), 0.1 / span[list(g)])
         if all(min(np.abs(omega - q).max(), np.abs(omega + q).max()) > 0.5 / span.min() for q in peaks):
             peaks.append(omega)
-    while len(peaks) < n_peaks:  # fewer distinct peaks than asked (tiny data): pad with zeros
+    while len(peaks) < n_peaks:  # fewer strong peaks than asked: zero rows (constant features)
         peaks.append(np.zeros(d))
     return np.array(peaks)
 
 
-def _refine(X, Yc, omega, dims, bin_width, rounds: int = 6, steps: int = 9, harmonics: int = 8) -> np.ndarray:
+def _refine(X, Yc, omega, dims, bin_width, rounds: int = 6, steps: int = 9, max_harmonics: int = 8) -> np.ndarray:
     """Hill-climb the exact periodogram around ``omega`` on shrinking local grids.
 
-    The objective sums the power at the first ``harmonics`` multiples of the candidate: a
-    non-sinusoidal pattern (stripes) has energy there too, and a harmonic's phase is h times
-    more sensitive to a frequency error, so the estimate gets sharper.
+    The objective sums the power at the first H multiples of the candidate: a non-sinusoidal
+    pattern (stripes) has energy there too, and a harmonic's phase is h times more sensitive to a
+    frequency error. H grows as the grid gets finer, so that no harmonic peak (h times narrower
+    than the fundamental's) falls between grid points.
     """
     width = np.asarray(bin_width, dtype=float)
+    step = 2.0 / (steps - 1)  # grid step in units of the current width
+    scale = 1.0  # current width in bins
     for _ in range(rounds):
+        harmonics = int(np.clip(0.5 / (step * scale), 1, max_harmonics))
         offsets = np.linspace(-1, 1, steps)
         mesh = np.stack(np.meshgrid(*[offsets] * len(dims), indexing="ij"), -1).reshape(-1, len(dims))
         cand = np.repeat(omega[None], len(mesh), 0)
         cand[:, dims] += mesh * width
         power = sum(periodogram(X, Yc, h * cand) for h in range(1, harmonics + 1))
         omega = cand[np.argmax(power)]
-        width = width * 2 / (steps - 1)
+        width = width * step
+        scale *= step
     return omega
 
 

@@ -74,7 +74,19 @@ def test_a_failing_cell_is_recorded_and_the_run_goes_on(tmp_path):
 
 
 def test_killed_run_resumes_without_lost_or_duplicated_cells(tmp_path):
-    args = ["run", "--datasets", "sum_bin", "--models", "xgboost,mlp", "--n", "300", "--seeds", "0,1,2,3", "--device", "cpu"]
+    args = [
+        "run",
+        "--datasets",
+        "sum_bin",
+        "--models",
+        "xgboost,mlp",
+        "--n",
+        "300",
+        "--seeds",
+        "0,1,2,3",
+        "--device",
+        "cpu",
+    ]
     args += ["--out", str(tmp_path), "--no-progress"]
     proc = subprocess.Popen([sys.executable, "-m", "bench", *args], cwd=ROOT, stderr=subprocess.DEVNULL)
     path = tmp_path / "records.jsonl"

@@ -9,7 +9,11 @@ from bench import records
 
 def _record(key="k1", **kw):
     r = dict.fromkeys(records.REQUIRED)
-    return r | {"schema": records.SCHEMA_VERSION, "key": key, "status": "ok", "dataset_params": {}, "model_params": {}} | kw
+    return (
+        r
+        | {"schema": records.SCHEMA_VERSION, "key": key, "status": "ok", "dataset_params": {}, "model_params": {}}
+        | kw
+    )
 
 
 def test_round_trip(tmp_path):

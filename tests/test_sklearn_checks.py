@@ -15,7 +15,8 @@ ACCURACY_CHECKS = {
     "check_methods_sample_order_invariance": "float32 rounding depends on batch shape",
 }
 EXPECTED = {
-    "seed_mlp": ACCURACY_CHECKS | {"check_classifiers_classes": "the seed's 2-unit net with softmax-before-CE barely learns"},
+    "seed_mlp": ACCURACY_CHECKS
+    | {"check_classifiers_classes": "the seed's 2-unit net with softmax-before-CE barely learns"},
     "selu_mlp": ACCURACY_CHECKS,
     "fourier_mlp": ACCURACY_CHECKS,
     "periodic_mlp": ACCURACY_CHECKS,
@@ -23,6 +24,8 @@ EXPECTED = {
     "tabm": ACCURACY_CHECKS,
     "mlp": ACCURACY_CHECKS,
 }
+
+
 def _name(est) -> str:
     return {type(models.create(n)): n for n in models.NAMES}[type(est)]
 

@@ -1,0 +1,164 @@
+"""``python -m bench compare BASELINE CURRENT``: a regression gate that noise does not trip.
+
+Per (dataset, model, device) and metric, a regression needs both a one-sided Mann-Whitney U test
+over seeds/repeats significant at ``ALPHA`` (as asv does) and an effect beyond the metric's
+minimum. Times are divided by each run's calibration workload first, so a slower machine is not
+a regression. Exit 0 clean, 1 regression, 2 bad input.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy.stats import mannwhitneyu
+
+from bench import records
+
+ALPHA = 0.05
+
+
+@dataclass(frozen=True)
+class Metric:
+    column: str
+    higher_is_better: bool
+    min_effect: float  # accuracy: absolute drop; times/throughputs: relative change
+    relative: bool
+    unit: str
+    seconds_column: str | None = None  # raw seconds behind a timing metric
+    floor_s: float = 0.0  # below this many baseline seconds a timing is noise: not judged
+
+
+METRICS = (
+    Metric("test_acc", True, 0.02, False, "accuracy"),
+    Metric("fit_s", False, 0.25, True, "calibrated", "raw_fit_s", 0.02),
+    Metric("predict_rows_per_s", True, 0.25, True, "calibrated", "predict_s", 0.005),
+)
+CELL = ["dataset", "dparams", "n", "model", "mparams", "device"]
+
+
+class CompareError(ValueError):
+    """Bad input: exit code 2."""
+
+
+def _frame(path: Path) -> pd.DataFrame:
+    path = Path(path)
+    if path.is_dir():
+        path = path / "records.jsonl"
+    try:
+        rows = records.load(path)
+    except (FileNotFoundError, ValueError) as exc:
+        raise CompareError(str(exc)) from None
+    missing = set(records.REQUIRED) - {k for r in rows for k in r}
+    if not rows or missing:
+        raise CompareError(f"{path}: not a bench records file (missing {sorted(missing) or 'records'})")
+    df = pd.DataFrame(records.latest(rows))
+    df = df[df.status == "ok"].copy()
+    if df.empty:
+        raise CompareError(f"{path}: no successful records")
+    df["dparams"] = df["dataset_params"].map(lambda p: json.dumps(p, sort_keys=True))
+    df["mparams"] = df["model_params"].map(lambda p: json.dumps(p, sort_keys=True))
+    calib = df["calibration_s"] if "calibration_s" in df else pd.Series(np.nan, index=df.index)
+    scale = calib.astype(float).fillna(1.0)
+    df["raw_fit_s"] = df["fit_s"]
+    # Calibrated: a time in units of the machine's calibration workload; a rate per such unit.
+    df["fit_s"] = df["fit_s"] / scale
+    df["predict_rows_per_s"] = df["predict_rows_per_s"].astype(float) * scale
+    return df
+
+
+def _verdict(metric: Metric, base: np.ndarray, cur: np.ndarray) -> tuple[float, float, float, str]:
+    b, c = float(np.median(base)), float(np.median(cur))
+    delta = c - b
+    ratio = c / b if b else math.inf
+    worse = "less" if metric.higher_is_better else "greater"
+    if len(base) < 2 or len(cur) < 2:
+        return delta, ratio, math.nan, "too few repeats"
+    if np.all(base == base[0]) and np.all(cur == cur[0]) and base[0] == cur[0]:
+        p = 1.0
+    else:
+        p = float(mannwhitneyu(cur, base, alternative=worse).pvalue)
+    if metric.relative:
+        effect = (1 - ratio) if metric.higher_is_better else (ratio - 1)
+    else:
+        effect = -delta if metric.higher_is_better else delta
+    if p <= ALPHA and effect >= metric.min_effect:
+        return delta, ratio, p, "REGRESSION"
+    better = "greater" if metric.higher_is_better else "less"
+    p_better = float(mannwhitneyu(cur, base, alternative=better).pvalue) if p < 1 else 1.0
+    if p_better <= ALPHA and -effect >= metric.min_effect:
+        return delta, ratio, p, "improved"
+    return delta, ratio, p, "ok"
+
+
+def compare(baseline: Path, current: Path) -> tuple[pd.DataFrame, dict]:
+    """The comparison table, and which machines each side ran on."""
+    base, cur = _frame(baseline), _frame(current)
+    common = base.merge(cur[CELL].drop_duplicates(), on=CELL)[CELL].drop_duplicates()
+    if common.empty:
+        raise CompareError("baseline and current share no (dataset, model, device) cell")
+    rows = []
+    for _, cell in common.iterrows():
+        sel_b = (base[CELL] == cell.values).all(1)
+        sel_c = (cur[CELL] == cell.values).all(1)
+        for m in METRICS:
+            b = base.loc[sel_b, m.column].astype(float).dropna().to_numpy()
+            c = cur.loc[sel_c, m.column].astype(float).dropna().to_numpy()
+            if len(b) == 0 or len(c) == 0:
+                continue
+            delta, ratio, p, verdict = _verdict(m, b, c)
+            if m.seconds_column and base.loc[sel_b, m.seconds_column].astype(float).median() < m.floor_s:
+                verdict = f"too fast to judge (< {m.floor_s:g} s)"
+            rows.append(
+                {
+                    "dataset": f"{cell.dataset} n={cell.n}" + ("" if cell.dparams == "{}" else f" {cell.dparams}"),
+                    "model": cell.model + ("" if cell.mparams == "{}" else f" {cell.mparams}"),
+                    "device": cell.device,
+                    "metric": f"{m.column} ({m.unit})",
+                    "baseline": float(np.median(b)),
+                    "current": float(np.median(c)),
+                    "Δ": delta,
+                    "ratio": ratio,
+                    "p": p,
+                    "n": f"{len(b)}/{len(c)}",
+                    "verdict": verdict,
+                }
+            )
+    machines = {"baseline": _machine(base), "current": _machine(cur)}
+    return pd.DataFrame(rows), machines
+
+
+def _machine(df: pd.DataFrame) -> str:
+    m = df["machine"].iloc[-1]
+    calib = df["calibration_s"].iloc[-1] if "calibration_s" in df else None
+    return f"{m.get('cpu')}, {m.get('threads')} threads, GPU {m.get('gpu')}, commit {df['commit'].iloc[-1]}, calibration {calib}"
+
+
+def markdown(table: pd.DataFrame, machines: dict) -> str:
+    lines = [f"- baseline: {machines['baseline']}", f"- current: {machines['current']}", ""]
+    shown = table.copy()
+    shown["verdict"] = shown["verdict"].map(lambda v: f"**{v}**" if v == "REGRESSION" else v)
+    lines.append(shown.to_markdown(index=False, floatfmt=".4g"))
+    n_bad = int((table.verdict == "REGRESSION").sum())
+    lines += ["", f"{n_bad} regression(s) in {len(table)} comparisons (one-sided Mann-Whitney U, p ≤ {ALPHA}, and effect beyond "
+              + ", ".join(f"{m.column} {'-' if m.higher_is_better else '+'}{m.min_effect:g}{'×' if m.relative else ''}" for m in METRICS) + ")."]  # fmt: skip
+    return "\n".join(lines)
+
+
+def github_benchmark_json(current: Path) -> dict[str, list[dict]]:
+    """github-action-benchmark inputs: accuracy (customBiggerIsBetter), times (customSmallerIsBetter)."""
+    df = _frame(current)
+    out: dict[str, list[dict]] = {"customBiggerIsBetter": [], "customSmallerIsBetter": []}
+    for keys, g in df.groupby(CELL):
+        name = f"{keys[0]} n={keys[2]} {keys[3]} {keys[5]}" + ("" if keys[1] == "{}" else f" {keys[1]}")
+        out["customBiggerIsBetter"].append(
+            {"name": f"{name} held-out accuracy", "unit": "accuracy", "value": float(g.test_acc.mean())}
+        )
+        out["customSmallerIsBetter"].append(
+            {"name": f"{name} fit time", "unit": "s (calibrated)", "value": float(g.fit_s.median())}
+        )
+    return out

@@ -1,0 +1,201 @@
+"""Trainer throughput, measured side by side in one process: ``python -m bench throughput``.
+
+1. One 2 -> 256 -> 256 -> 3 MLP trained by: the seed's loop (DataLoader, batch size 1, per-row
+   tensors), skorch's NeuralNetClassifier, and our trainer (tensors on the device, randperm slices).
+2. Five seeds trained as one batched model vs five sequential fits, for three sizes of net.
+Speed is reported as samples/s and as ratios of numbers measured in this same run.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+import datasets
+from bench import records
+from bench.timing import synchronize
+from models.mlp import mlp_layers
+from models.trainer import Member, TrainConfig, train_members
+
+N_ROWS = 1600  # the seed's 2000 rows less 20% held out
+
+
+def _net(hidden: list[int]) -> nn.Sequential:
+    return mlp_layers(2, 3, len(hidden), hidden[0], nn.ReLU, 0.0, nn.Dropout) if hidden else nn.Linear(2, 3)
+
+
+def _clock(fn, device: str, repeats: int = 2) -> float:
+    """Best of ``repeats`` runs: the first one also pays one-off costs (allocations, lazy init)."""
+    best = float("inf")
+    for _ in range(repeats):
+        synchronize(device)
+        t0 = time.perf_counter()
+        fn()
+        synchronize(device)
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
+def seed_loop(X: np.ndarray, y: np.ndarray, module: nn.Module, epochs: int) -> None:
+    """The seed's ``fitit``: DataLoader over a numpy Dataset, default batch size 1."""
+    import torch.utils.data as utils
+
+    class RandomModuloDataset(utils.Dataset):
+        def __len__(self):
+            return len(X)
+
+        def __getitem__(self, idx):
+            return X[idx, :], y[idx]
+
+    loader = utils.DataLoader(RandomModuloDataset())
+    criterion = nn.CrossEntropyLoss()
+    optimizer = torch.optim.SGD(module.parameters(), lr=0.001, momentum=0.9)
+    for _ in range(epochs):
+        for inputs, labels in loader:
+            optimizer.zero_grad()
+            loss = criterion(module(inputs.float()), labels)
+            loss.backward()
+            optimizer.step()
+
+
+def ours(X, y, modules: list[nn.Module], cfg: TrainConfig, device: str) -> None:
+    members = [
+        Member(
+            m.to(device),
+            torch.as_tensor(X, dtype=torch.float32, device=device),
+            torch.as_tensor(y, device=device),
+            seed=i,
+        )
+        for i, m in enumerate(modules)
+    ]
+    train_members(members, cfg)
+
+
+def skorch_fit(X, y, module: nn.Module, epochs: int, batch: int, device: str) -> None:
+    from skorch import NeuralNetClassifier
+
+    net = NeuralNetClassifier(
+        module,
+        criterion=nn.CrossEntropyLoss,
+        optimizer=torch.optim.AdamW,
+        lr=1e-3,
+        max_epochs=epochs,
+        batch_size=batch,
+        train_split=None,
+        iterator_train__shuffle=True,
+        device=device,
+        verbose=0,
+    )
+    net.fit(X.astype(np.float32), y)
+
+
+def run(device: str = "cpu", quick: bool = False) -> list[dict]:
+    """Every measurement as a row: what, samples, seconds, samples/s."""
+    X, y = datasets.generate("sum_mod", n=N_ROWS, seed=0)
+    rows: list[dict] = []
+
+    def row(group, what, samples, seconds, **extra):
+        rows.append(
+            {"group": group, "what": what, "samples": samples, "seconds": seconds, "samples_per_s": samples / seconds}
+            | extra
+        )
+
+    scale = 0.25 if quick else 1.0
+    big = [256, 256]
+    n_seed = max(200, int(N_ROWS * scale))
+    torch.manual_seed(0)
+    row(
+        "A: one 2-256-256-3 MLP",
+        "seed loop (DataLoader, batch 1, SGD)",
+        n_seed,
+        _clock(lambda: seed_loop(X[:n_seed], y[:n_seed], _net(big), 1), device),
+    )
+    epochs = max(2, int(20 * scale))
+    for batch in (1, 256):
+        ep = 1 if batch == 1 else epochs
+        n = n_seed if batch == 1 else N_ROWS
+        cfg = TrainConfig(batch_size=batch, max_epochs=ep, patience=None)
+        row(
+            "A: one 2-256-256-3 MLP",
+            f"our trainer (batch {batch}, AdamW)",
+            n * ep,
+            _clock(lambda cfg=cfg, n=n: ours(X[:n], y[:n], [_net(big)], cfg, device), device),
+        )
+    row(
+        "A: one 2-256-256-3 MLP",
+        "skorch NeuralNetClassifier (batch 256, AdamW)",
+        N_ROWS * epochs,
+        _clock(lambda: skorch_fit(X, y, _net(big), epochs, 256, device), device),
+    )
+
+    seed_cfg = TrainConfig(
+        optimizer="sgd", lr=1e-3, weight_decay=0.0, batch_size=1, max_epochs=1, patience=None, shuffle=False
+    )
+    for label, hidden, cfg, n in (
+        ("2-2-3 (the seed's net, batch 1)", [2], seed_cfg, n_seed),
+        ("2-64-64-3 (batch 256)", [64, 64], TrainConfig(batch_size=256, max_epochs=epochs, patience=None), N_ROWS),
+        (
+            "2-256-256-256-3 (batch 256)",
+            [256, 256, 256],
+            TrainConfig(batch_size=256, max_epochs=epochs, patience=None),
+            N_ROWS,
+        ),
+    ):
+        samples = 5 * n * cfg.max_epochs
+        seq = _clock(lambda h=hidden, c=cfg, n=n: [ours(X[:n], y[:n], [_net(h)], c, device) for _ in range(5)], device)
+        bat = _clock(lambda h=hidden, c=cfg, n=n: ours(X[:n], y[:n], [_net(h) for _ in range(5)], c, device), device)
+        row(f"B: 5 seeds, {label}", "5 sequential fits", samples, seq)
+        row(f"B: 5 seeds, {label}", "5 seeds as one batched model", samples, bat)
+    for r in rows:
+        r |= {"device": device, "threads": torch.get_num_threads()}
+    return rows
+
+
+def _ratio(rows, group, num, den) -> float:
+    get = {r["what"]: r["samples_per_s"] for r in rows if r["group"] == group}
+    return get[num] / get[den]
+
+
+def write(rows: list[dict], out: Path) -> Path:
+    import pandas as pd
+
+    df = pd.DataFrame(rows)
+    a = "A: one 2-256-256-3 MLP"
+    ratios = [
+        (
+            "our trainer (batch 256) vs the seed loop (batch 1)",
+            _ratio(rows, a, "our trainer (batch 256, AdamW)", "seed loop (DataLoader, batch 1, SGD)"),
+        ),
+        (
+            "our trainer vs the seed loop, both batch 1",
+            _ratio(rows, a, "our trainer (batch 1, AdamW)", "seed loop (DataLoader, batch 1, SGD)"),
+        ),
+        (
+            "our trainer vs skorch, both batch 256",
+            _ratio(rows, a, "our trainer (batch 256, AdamW)", "skorch NeuralNetClassifier (batch 256, AdamW)"),
+        ),
+    ]
+    for g in sorted({r["group"] for r in rows if r["group"].startswith("B")}):
+        ratios.append(
+            (f"{g[3:]}: batched vs sequential", _ratio(rows, g, "5 seeds as one batched model", "5 sequential fits"))
+        )
+    m = records.machine(rows[0]["threads"])
+    text = [
+        "# Trainer throughput",
+        "",
+        f"`python -m bench throughput --device {rows[0]['device']}` on {m['cpu']}, {m['cores']} cores, "
+        f"{m['threads']} threads, GPU {m['gpu']}; torch {records.versions()['torch']}; commit {records.git_commit()}; "
+        f"{records.utc_now()}. All numbers from one run; compare ratios, not absolute speeds across machines.",
+        "",
+        pd.DataFrame(ratios, columns=["comparison", "samples/s ratio"]).to_markdown(index=False, floatfmt=".2f"),
+        "",
+        df[["group", "what", "samples", "seconds", "samples_per_s"]].to_markdown(index=False, floatfmt=",.3g"),
+        "",
+    ]
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text("\n".join(text))
+    return out

@@ -1,0 +1,108 @@
+"""The regression gate: flags real drops and slowdowns, stays quiet on noise, rejects bad input."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import models
+from bench import compare, runner, suites
+
+ROOT = Path(__file__).resolve().parent.parent
+GATE = suites.Suite(
+    "gate-test", "", [("sum_bin", {})], [600], ["mlp", "xgboost"], [0, 1, 2, 3, 4], ["cpu"],
+    {"mlp": {"max_epochs": 40, "patience": None, "width": 64}, "xgboost": {"params": {"n_estimators": 150}}},
+    batch_seeds=False,
+)  # fmt: skip
+
+
+def _run(out: Path) -> Path:
+    assert runner.run(GATE.cells(), out, threads=1, progress=False, batch_seeds=False) == 0
+    return out / "records.jsonl"
+
+
+@pytest.fixture(scope="module")
+def baseline(tmp_path_factory):
+    return _run(tmp_path_factory.mktemp("baseline"))
+
+
+def _gate(base, cur, *extra):
+    return subprocess.run(
+        [sys.executable, "-m", "bench", "compare", str(base), str(cur), *extra],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+
+
+def test_same_code_is_clean_in_repeated_runs(baseline, tmp_path):
+    for i in range(3):
+        out = _gate(baseline, _run(tmp_path / str(i)))
+        assert out.returncode == 0, out.stdout
+
+
+def test_shuffled_labels_are_an_accuracy_regression(baseline, tmp_path, monkeypatch):
+    real_split = runner.split
+
+    def shuffled(cell):
+        X_train, X_test, y_train, y_test = real_split(cell)
+        return X_train, X_test, np.random.default_rng(0).permutation(y_train), y_test
+
+    monkeypatch.setattr(runner, "split", shuffled)
+    out = _gate(baseline, _run(tmp_path))
+    assert out.returncode == 1
+    flagged = [line for line in out.stdout.splitlines() if "REGRESSION" in line and "test_acc" in line]
+    # both families lose accuracy (their fit times may change too: trees grow differently on noise)
+    assert any("mlp" in line for line in flagged) and any("xgboost" in line for line in flagged), out.stdout
+
+
+def test_a_2x_slowdown_is_flagged(baseline, tmp_path, monkeypatch):
+    real_fit = models.fit_batch
+
+    def twice(ests, tasks):  # a change that does the work twice
+        real_fit(ests, tasks)
+        return real_fit(ests, tasks)
+
+    monkeypatch.setattr(models, "fit_batch", twice)
+    out = _gate(baseline, _run(tmp_path))
+    assert out.returncode == 1
+    flagged = [line for line in out.stdout.splitlines() if "REGRESSION" in line]
+    assert any("fit_s" in line and "mlp" in line for line in flagged), out.stdout
+    assert not any("test_acc" in line for line in flagged)
+
+
+def test_bad_input_exits_2(baseline, tmp_path):
+    assert _gate(baseline, tmp_path / "missing.jsonl").returncode == 2
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"not": "a record"}\n')
+    out = _gate(baseline, bad)
+    assert out.returncode == 2 and "not a bench records file" in out.stderr
+    other = tmp_path / "other.jsonl"
+    rows = [json.loads(x) | {"dataset": "elsewhere"} for x in baseline.read_text().splitlines()]
+    other.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    out = _gate(baseline, other)
+    assert out.returncode == 2 and "share no" in out.stderr
+
+
+def test_github_benchmark_json(baseline, tmp_path):
+    out = _gate(baseline, baseline, "--github-json", str(tmp_path))
+    assert out.returncode == 0
+    acc = json.loads((tmp_path / "accuracy.json").read_text())
+    times = json.loads((tmp_path / "times.json").read_text())
+    assert {"name", "unit", "value"} <= set(acc[0]) and len(acc) == len(times) == 2
+
+
+def test_verdict_logic():
+    acc = compare.METRICS[0]
+    assert compare._verdict(acc, np.array([0.9, 0.91, 0.92]), np.array([0.9, 0.91, 0.92]))[3] == "ok"
+    assert compare._verdict(acc, np.array([0.9, 0.91, 0.92, 0.9]), np.array([0.5, 0.51, 0.52, 0.5]))[3] == "REGRESSION"
+    # significant but tiny: not a regression
+    assert (
+        compare._verdict(acc, np.array([0.90, 0.901, 0.902, 0.903]), np.array([0.89, 0.891, 0.892, 0.893]))[3] == "ok"
+    )
+    fit = compare.METRICS[1]
+    assert compare._verdict(fit, np.array([1.0, 1.1, 0.9, 1.0]), np.array([2.0, 2.1, 1.9, 2.2]))[3] == "REGRESSION"
+    assert compare._verdict(fit, np.array([1.0, 1.1, 0.9, 1.0]), np.array([0.4, 0.5, 0.45, 0.4]))[3] == "improved"
