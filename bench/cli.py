@@ -198,6 +198,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "throughput":
             return _throughput(args)
         if args.command == "baseline":
+            args.threads = args.threads or 1  # one thread: the steadiest timings, and what CI's gate run uses
             return _execute(suites.SUITES["quick"], args)
         if args.command == "all":
             chosen = [
