@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from pathlib import Path
 
@@ -80,12 +81,23 @@ def parser() -> argparse.ArgumentParser:
     )
     p_run.add_argument("--seeds", type=_ints, default=[0, 1, 2, 3, 4], help="comma list (default 0,1,2,3,4)")
     p_run.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
+    p_run.add_argument("--isolate", action="store_true", help="each group in a child process; records peak memory")
     _add_run_options(p_run, RESULTS / "runs")
 
     sub.add_parser("list", help="datasets, models, suites")
 
     p_rep = sub.add_parser("report", help="rebuild the markdown tables from a records file")
     p_rep.add_argument("--out", type=Path, default=RESULTS, help="folder holding records.jsonl (default: %(default)s)")
+
+    p_sweep = sub.add_parser(
+        "sweep",
+        help="learning curves (n 500..1M) and a frequency sweep; resumable; writes results/sweep/ and figures",
+    )
+    _add_run_options(p_sweep, RESULTS / "sweep")
+
+    p_fig = sub.add_parser("figures", help="decision-region maps (fits every family once), then rebuild results/README.md")
+    p_fig.add_argument("--out", type=Path, default=RESULTS)
+    p_fig.add_argument("--threads", type=int, default=None)
 
     p_base = sub.add_parser("baseline", help="refresh the regression baseline: the quick suite into results/baseline/")
     _add_run_options(p_base, RESULTS / "baseline")
@@ -140,6 +152,7 @@ def _execute(suite_list: list[suites.Suite], args) -> int:
             force=args.force,
             progress=not args.no_progress,
             batch_seeds=s.batch_seeds,
+            isolate=s.isolate,
         )
     written = report.write(args.out / "records.jsonl", args.out)
     print("tables: " + ", ".join(str(p) for p in written), file=sys.stderr)
@@ -197,16 +210,23 @@ def main(argv: list[str] | None = None) -> int:
             raise ValueError(f"--threads must be at least 1, got {args.threads}")
         if args.command == "throughput":
             return _throughput(args)
+        if args.command == "figures":
+            from bench import plots, report
+            from bench.timing import free_cores, pin_threads
+
+            threads = pin_threads(args.threads or free_cores())
+            (args.out / "figures").mkdir(parents=True, exist_ok=True)
+            for p in plots.decision_regions(args.out / "figures", threads=threads):
+                print(p)
+            report.write(args.out / "records.jsonl", args.out)
+            return 0
+        if args.command == "sweep":
+            return _execute(suites.SUITES["sweep"], args)
         if args.command == "baseline":
             args.threads = args.threads or 1  # one thread: the steadiest timings, and what CI's gate run uses
             return _execute(suites.SUITES["quick"], args)
         if args.command == "all":
-            chosen = [
-                suites.Suite(
-                    s.name, s.description, s.datasets, s.sizes, s.models, s.seeds, [args.device], s.model_params, s.tag
-                )
-                for s in suites.SUITES["all"]
-            ]
+            chosen = [dataclasses.replace(s, devices=[args.device]) for s in suites.SUITES["all"]]
             return _execute(chosen, args)
         if args.suite:
             chosen = suites.SUITES[args.suite]
@@ -216,6 +236,7 @@ def main(argv: list[str] | None = None) -> int:
             chosen = suites.custom(
                 datasets_=args.datasets, sizes=args.n, models_=args.models, seeds=args.seeds, devices=[args.device]
             )
+            chosen = [dataclasses.replace(s, isolate=args.isolate) for s in chosen]
         return _execute(chosen, args)
     except (ValueError, FileNotFoundError, RuntimeError) as exc:
         print(f"bench: error: {exc}", file=sys.stderr)

@@ -79,10 +79,10 @@ def latest(records: list[dict]) -> list[dict]:
 
 
 def finished_keys(path: Path) -> set[str]:
-    """Keys of cells whose latest record is ok (failed cells are retried)."""
+    """Keys of cells whose latest record is ok or skipped (failed cells are retried)."""
     if not Path(path).exists():
         return set()
-    return {r["key"] for r in latest(load(path)) if r.get("status") == "ok"}
+    return {r["key"] for r in latest(load(path)) if r.get("status") in ("ok", "skipped")}
 
 
 @cache

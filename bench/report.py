@@ -193,11 +193,46 @@ def failures_table(df: pd.DataFrame) -> str:
     return bad[cols].to_markdown(index=False)
 
 
+def sweep_table(df: pd.DataFrame) -> str:
+    """Peak memory and fit time per family and n (sweeps run each group in its own process)."""
+    ok = df[(df.status == "ok") & (df.dparams == "{}")]
+    if ok.empty or "peak_rss_mb" not in ok:
+        return ""
+    t = ok.groupby(["dataset", "model", "n"]).agg(
+        held_out=("test_acc", "mean"), fit_s=("fit_s", "median"), peak_rss_mb=("peak_rss_mb", "max"), seeds=("seed", "count")
+    )
+    return t.reset_index().to_markdown(index=False, floatfmt=".3g")
+
+
+def skipped_table(df: pd.DataFrame) -> str:
+    skipped = df[df.status == "skipped"]
+    if skipped.empty:
+        return ""
+    return skipped.groupby(["model", "n", "error"]).size().rename("cells").reset_index().to_markdown(index=False)
+
+
+def _figures(df: pd.DataFrame, sweep: pd.DataFrame | None, fig_dir: Path) -> list[Path]:
+    from bench import plots
+
+    fig_dir.mkdir(parents=True, exist_ok=True)
+    made = plots.loss_curves(df, fig_dir)
+    if sweep is not None:
+        made += plots.learning_curves(sweep, fig_dir) + plots.frequency_sweep(sweep, fig_dir)
+    return made
+
+
 def write(records_path: Path, out_dir: Path) -> list[Path]:
-    """Write accuracy.md, throughput.md and README.md (both, with context) into ``out_dir``."""
+    """Write accuracy.md, throughput.md and README.md (both, with context) into ``out_dir``.
+
+    Sub-folders ``variants/`` and ``sweep/`` with their own records.jsonl, when present, add
+    their sections and figures to README.md; figures go to ``out_dir/figures``.
+    """
     df = frame(records_path)
     out_dir = Path(out_dir)
     head = header(df)
+    extra = {name: frame(out_dir / name / "records.jsonl") for name in ("variants", "sweep") if (out_dir / name / "records.jsonl").exists()}
+    figures = _figures(df, extra.get("sweep"), out_dir / "figures")
+    figures += [p for p in sorted((out_dir / "figures").glob("decision_regions_*.png")) if p not in figures]
     sections = {
         "accuracy.md": f"# Accuracy\n\n{head}\n\n{accuracy_tables(df)}\n",
         "throughput.md": f"# Throughput\n\n{head}\n\n{throughput_tables(df)}\n\n## CPU vs GPU\n\n{device_table(df)}\n",
@@ -209,13 +244,39 @@ def write(records_path: Path, out_dir: Path) -> list[Path]:
         "## Accuracy (held-out vs train)\n",
         accuracy_tables(df) + "\n",
     ]
-    for title, body in (
-        ("The seed's MLP", seed_mlp_table(df)),
+    def fig(name: str, caption: str) -> str:
+        path = out_dir / "figures" / name
+        return f"![{caption}](figures/{name})\n\n*{caption}*" if path in figures else ""
+
+    parts = [
+        ("Decision regions", "\n\n".join(filter(None, [
+            fig("decision_regions_sum_mod.png", "sum_mod: what each family predicts over the unit square (`python -m bench figures`)"),
+            fig("decision_regions_sum_bin.png", "sum_bin: what each family predicts over the unit square"),
+        ]))),
+        ("The seed's MLP", seed_mlp_table(df) + ("\n\n" + fig("loss_curves.png", "training loss per epoch, seed 0") if seed_mlp_table(df) else "")),
         ("Time to accuracy", time_to_accuracy_table(df)),
+    ]  # fmt: skip
+    if "variants" in extra:
+        parts.append(("Generality: dataset variants", f"{header(extra['variants'])}\n\n{accuracy_tables(extra['variants'])}"))
+    if "sweep" in extra:
+        sw = extra["sweep"]
+        body = "\n\n".join(filter(None, [
+            header(sw),
+            fig("learning_curve_sum_mod.png", "sum_mod: held-out accuracy and fit time vs n"),
+            fig("learning_curve_sum_bin.png", "sum_bin: held-out accuracy and fit time vs n"),
+            fig("frequency_sweep.png", "sum_mod: held-out accuracy vs frequency (scale)"),
+            "Per family and size: held-out accuracy (mean), fit seconds per seed (median), peak resident memory "
+            "of the process that ran the group (MB, imports included):\n\n" + sweep_table(sw),
+            ("Skipped, with the reason recorded:\n\n" + skipped_table(sw)) if skipped_table(sw) else "",
+            failures_table(sw) if (sw.status == "failed").any() else "",
+        ]))  # fmt: skip
+        parts.append(("Sweeps: learning curves and frequency", body))
+    parts += [
         ("Throughput", throughput_tables(df)),
         ("CPU vs GPU", device_table(df)),
         ("Failures", failures_table(df)),
-    ):
+    ]
+    for title, body in parts:
         if body:
             readme += [f"## {title}\n", body + "\n"]
     sections["README.md"] = "\n".join(readme)

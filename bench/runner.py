@@ -122,13 +122,65 @@ def _fit_group(cells: list[Cell], threads: int) -> list[tuple]:
     return out
 
 
+def _group_records(group: list[Cell], threads: int, batch_seeds: bool, warmed: set) -> list[dict]:
+    """Fit one group of cells and return their records (failures included); writes nothing."""
+    head = group[0]
+    out: list[dict] = []
+    if head.skip_reason:
+        return [_base_record(head, threads) | {"status": "skipped", "error": c.skip_reason, "key": c.key, "seed": c.seed} for c in group]
+    try:
+        if (head.model, head.device, repr(head.model_params)) not in warmed:
+            _warm_up(head, threads)
+            warmed.add((head.model, head.device, repr(head.model_params)))
+        fitted = _fit_group(group if batch_seeds else group[:1], threads)
+        for c in [] if batch_seeds else group[1:]:
+            fitted += _fit_group([c], threads)
+    except Exception:
+        fitted = []
+        if len(group) == 1:
+            out.append(_failure(head, threads))
+        for c in group if len(group) > 1 else []:  # retry one by one to name the cells that fail
+            try:
+                fitted += _fit_group([c], threads)
+            except Exception:
+                out.append(_failure(c, threads))
+    for cell, est, data, fit_s, group_s, size in fitted:
+        try:
+            out.append(_finish(_base_record(cell, threads), cell, est, data, fit_s, group_s, size))
+        except Exception:
+            out.append(_failure(cell, threads))
+    return out
+
+
+def _isolated_group(group: list[Cell], threads: int, batch_seeds: bool, calibration: float) -> list[dict]:
+    """Child-process entry: run a group and stamp each record with the child's peak memory."""
+    import resource
+
+    from bench.timing import pin_threads
+
+    global _CALIBRATION
+    _CALIBRATION = calibration
+    pin_threads(threads)
+    recs = _group_records(group, threads, batch_seeds, set())
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return [r | {"peak_rss_mb": round(peak_mb, 1)} for r in recs]
+
+
 def run(
-    cells: list[Cell], out: Path, *, threads: int, force: bool = False, progress: bool = True, batch_seeds: bool = True
+    cells: list[Cell],
+    out: Path,
+    *,
+    threads: int,
+    force: bool = False,
+    progress: bool = True,
+    batch_seeds: bool = True,
+    isolate: bool = False,
 ) -> int:
     """Run every unfinished cell, appending a record for each; returns the number that failed.
 
     ``batch_seeds=False`` fits each seed on its own, so every seed is an independent timing sample
-    (what the regression gate's rank test needs).
+    (what the regression gate's rank test needs). ``isolate=True`` runs each group in a fresh
+    child process: its peak memory is recorded, and a crash (out of memory) fails only that group.
     """
     global _CALIBRATION
     _CALIBRATION = calibrate()
@@ -145,42 +197,36 @@ def run(
     for group in groups.values():
         head = group[0]
         bar.set_postfix_str(f"{head.model} {head.dataset} n={head.n} {head.device}")
-        try:
-            if (head.model, head.device, repr(head.model_params)) not in warmed:
-                _warm_up(head, threads)
-                warmed.add((head.model, head.device, repr(head.model_params)))
-            fitted = _fit_group(group if batch_seeds else group[:1], threads)
-            for c in [] if batch_seeds else group[1:]:
-                fitted += _fit_group([c], threads)
-        except Exception:
-            fitted = []
-            if len(group) == 1:
-                _record_failure(path, head, threads)
-                failed += 1
-                bar.update(1)
-            for c in group if len(group) > 1 else []:  # retry one by one to name the cells that fail
-                try:
-                    fitted += _fit_group([c], threads)
-                except Exception:
-                    _record_failure(path, c, threads)
-                    failed += 1
-                    bar.update(1)
-        for cell, est, data, fit_s, group_s, size in fitted:
-            record = _base_record(cell, threads)
-            try:
-                records.append(path, _finish(record, cell, est, data, fit_s, group_s, size))
-            except Exception:
-                _record_failure(path, cell, threads)
-                failed += 1
-            bar.update(1)
+        if isolate and not head.skip_reason:
+            recs = _run_isolated(group, threads, batch_seeds)
+        else:
+            recs = _group_records(group, threads, batch_seeds, warmed)
+        for r in recs:
+            records.append(path, r)
+            failed += r["status"] == "failed"
+        bar.update(len(group))
     bar.close()
     return failed
 
 
-def _record_failure(path: Path, cell: Cell, threads: int) -> None:
+def _run_isolated(group: list[Cell], threads: int, batch_seeds: bool) -> list[dict]:
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    with ProcessPoolExecutor(max_workers=1, mp_context=mp.get_context("spawn")) as pool:
+        try:
+            return pool.submit(_isolated_group, group, threads, batch_seeds, _CALIBRATION).result()
+        except BrokenProcessPool:
+            return [
+                _base_record(c, threads) | {"error": "worker process died (killed, or out of memory)"} for c in group
+            ]
+
+
+def _failure(cell: Cell, threads: int) -> dict:
     record = _base_record(cell, threads)
     record["error"] = traceback.format_exc(limit=3).strip().splitlines()[-1]
-    records.append(path, record)
+    return record
 
 
 def _progress(total: int, skipped: int, enabled: bool):

@@ -21,6 +21,7 @@ class Cell:
     device: str
     seed: int
     tag: str = ""  # "" for plain cells; "tta" records a held-out curve (time to accuracy)
+    skip_reason: str = ""  # recorded as status "skipped" instead of run
 
     @property
     def key(self) -> str:
@@ -53,13 +54,18 @@ class Suite:
     model_params: dict[str, dict] = field(default_factory=dict)
     tag: str = ""
     batch_seeds: bool = True  # False: each seed fitted alone, an independent timing sample
+    max_n: dict[str, int] = field(default_factory=dict)  # larger n: recorded as skipped, with why
+    isolate: bool = False  # each group in a child process (peak memory recorded)
 
     def cells(self) -> list[Cell]:
         devices = [d for dev in self.devices for d in expand_device(dev)]
-        return [
-            Cell(ds, dict(p), n, m, dict(self.model_params.get(m, {})), dev, s, self.tag)
-            for (ds, p), n, m, dev, s in itertools.product(self.datasets, self.sizes, self.models, devices, self.seeds)
-        ]
+        out = []
+        for (ds, p), n, m, dev, s in itertools.product(self.datasets, self.sizes, self.models, devices, self.seeds):
+            params = dict(self.model_params.get(m, {})) | (LARGE_N_PARAMS.get(m, {}) if n > LARGE_N else {})
+            limit = self.max_n.get(m)
+            skip = f"n={n} > {limit}: too slow for this size on a 2-core CPU" if limit and n > limit else ""
+            out.append(Cell(ds, dict(p), n, m, params, dev, s, self.tag, skip))
+        return out
 
 
 def expand_device(device: str) -> list[str]:
@@ -72,6 +78,16 @@ def expand_device(device: str) -> list[str]:
 
 
 SEED_DATASETS = [("sum_bin", {}), ("sum_mod", {})]
+
+# Above LARGE_N rows an epoch is already thousands of steps: bigger batches, fewer epochs.
+LARGE_N = 50_000
+LARGE_N_PARAMS = {
+    m: {"batch_size": 1024, "max_epochs": 8, "patience": 3} for m in ("mlp", "spectral_mlp", "selu_mlp", "periodic_mlp", "fourier_mlp")
+}
+# Sweep limits on a 2-core CPU, from the n=2000 fit times (seed_mlp: batch 1, 50 epochs).
+SWEEP_MAX_N = {"seed_mlp": 5_000, "selu_mlp": 20_000, "periodic_mlp": 20_000, "fourier_mlp": 20_000, "tabm": 20_000, "catboost": 100_000}
+SWEEP_SIZES = [500, 1_000, 2_000, 5_000, 20_000, 100_000, 1_000_000]
+SWEEP_SCALES = [5.0, 10.0, 20.0, 50.0, 100.0, 150.0, 200.0]
 FIVE_SEEDS = [0, 1, 2, 3, 4]
 
 # Variants that test whether spectral_mlp is general, not tuned to one generator.
@@ -103,6 +119,13 @@ SUITES: dict[str, list[Suite]] = {
     ],
     "variants": [
         Suite("variants", "sum_mod/sum_bin variants, n=2000", VARIANTS, [2000], ["spectral_mlp", "xgboost"], FIVE_SEEDS)
+    ],
+    "sweep": [
+        Suite("learning-curves", "learning curves: seed datasets, n from 500 to 1M, every family, 3 seeds", SEED_DATASETS,
+              SWEEP_SIZES, list(models.NAMES), [0, 1, 2], max_n=SWEEP_MAX_N, isolate=True),
+        Suite("frequency", "frequency sweep: sum_mod scale 5..200 at n=2000, 3 seeds",
+              [("sum_mod", {"scale": s}) for s in SWEEP_SCALES], [2000],
+              ["spectral_mlp", "mlp", "periodic_mlp", "tabm", "catboost", "xgboost"], [0, 1, 2], isolate=True),
     ],
     "smoke": [
         Suite("smoke", "seconds: tiny data, two cheap families", SEED_DATASETS, [200], ["mlp", "xgboost"], [0, 1],

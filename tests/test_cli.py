@@ -73,7 +73,8 @@ def test_a_failing_cell_is_recorded_and_the_run_goes_on(tmp_path):
     assert recs["xgboost"]["status"] == "ok"
 
 
-def test_killed_run_resumes_without_lost_or_duplicated_cells(tmp_path):
+@pytest.mark.parametrize("isolate", [False, True], ids=["in-process", "isolated like sweeps"])
+def test_killed_run_resumes_without_lost_or_duplicated_cells(tmp_path, isolate):
     args = [
         "run",
         "--datasets",
@@ -87,7 +88,7 @@ def test_killed_run_resumes_without_lost_or_duplicated_cells(tmp_path):
         "--device",
         "cpu",
     ]
-    args += ["--out", str(tmp_path), "--no-progress"]
+    args += ["--out", str(tmp_path), "--no-progress"] + (["--isolate"] if isolate else [])
     proc = subprocess.Popen([sys.executable, "-m", "bench", *args], cwd=ROOT, stderr=subprocess.DEVNULL)
     path = tmp_path / "records.jsonl"
     deadline = time.time() + 120
@@ -102,6 +103,8 @@ def test_killed_run_resumes_without_lost_or_duplicated_cells(tmp_path):
     recs = lines(path)
     keys = [r["key"] for r in recs]
     assert len(recs) == 8 and len(set(keys)) == 8
+    if isolate:
+        assert all(r["peak_rss_mb"] > 50 for r in recs)
 
 
 def test_our_datasets_package_wins_over_a_same_named_one(tmp_path):

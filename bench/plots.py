@@ -1,0 +1,136 @@
+"""Figures (matplotlib PNG) for results/figures/: from records, and decision-region maps."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+import datasets
+import models
+
+
+def _plt():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _ok(df: pd.DataFrame) -> pd.DataFrame:
+    return df[(df.status == "ok") & (df.tag == "")]
+
+
+def learning_curves(df: pd.DataFrame, out: Path) -> list[Path]:
+    """Held-out accuracy vs n (log x, mean ± std band) and fit time vs n (log-log), per dataset."""
+    plt = _plt()
+    ok = _ok(df)
+    ok = ok[ok.dparams == "{}"]
+    written = []
+    for dataset, g in ok.groupby("dataset"):
+        if g.n.nunique() < 2:
+            continue
+        fig, (ax_acc, ax_t) = plt.subplots(1, 2, figsize=(13, 5))
+        for model, c in g.groupby("model"):
+            stats = c.groupby("n").agg(mean=("test_acc", "mean"), std=("test_acc", "std"), t=("fit_s", "median"))
+            stats["std"] = stats["std"].fillna(0)
+            (line,) = ax_acc.plot(stats.index, stats["mean"], marker="o", label=model)
+            ax_acc.fill_between(stats.index, stats["mean"] - stats["std"], stats["mean"] + stats["std"], alpha=0.15, color=line.get_color())
+            ax_t.plot(stats.index, stats["t"], marker="o", label=model, color=line.get_color())
+        ax_acc.set(xscale="log", xlabel="rows generated (n)", ylabel="held-out accuracy", title=f"{dataset}: held-out accuracy vs n")
+        ax_t.set(xscale="log", yscale="log", xlabel="rows generated (n)", ylabel="fit seconds per seed (median)", title=f"{dataset}: fit time vs n")
+        ax_acc.grid(alpha=0.3)
+        ax_t.grid(alpha=0.3, which="both")
+        ax_acc.legend(fontsize=8)
+        fig.tight_layout()
+        path = out / f"learning_curve_{dataset}.png"
+        fig.savefig(path, dpi=110)
+        plt.close(fig)
+        written.append(path)
+    return written
+
+
+def frequency_sweep(df: pd.DataFrame, out: Path) -> list[Path]:
+    """Held-out accuracy vs sum_mod's scale (stripes per unit of x0+x1)."""
+    plt = _plt()
+    ok = _ok(df)
+    ok = ok[(ok.dataset == "sum_mod") & ok.dataset_params.map(lambda p: set(p) == {"scale"})]
+    if ok.empty:
+        return []
+    ok = ok.assign(scale=ok.dataset_params.map(lambda p: p["scale"]))
+    fig, ax = plt.subplots(figsize=(7, 5))
+    for model, c in ok.groupby("model"):
+        stats = c.groupby("scale").test_acc.agg(["mean", "std"]).fillna(0)
+        (line,) = ax.plot(stats.index, stats["mean"], marker="o", label=model)
+        ax.fill_between(stats.index, stats["mean"] - stats["std"], stats["mean"] + stats["std"], alpha=0.15, color=line.get_color())
+    ax.axhline(1 / 3, color="grey", ls=":", label="chance")
+    ax.set(xscale="log", xlabel="scale (label = int(scale·(x0+x1)) mod 3)", ylabel="held-out accuracy", title=f"sum_mod, n={ok.n.iloc[0]}: accuracy vs frequency")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    path = out / "frequency_sweep.png"
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return [path]
+
+
+def loss_curves(df: pd.DataFrame, out: Path) -> list[Path]:
+    """The seed's MLP vs a correct MLP: mean training loss per epoch, seed 0."""
+    plt = _plt()
+    ok = _ok(df)
+    pick = ok[ok.model.isin(["seed_mlp", "mlp"]) & (ok.seed == 0) & (ok.dparams == "{}") & (ok.n == 2000)]
+    if pick.empty:
+        return []
+    fig, axes = plt.subplots(1, pick.dataset.nunique(), figsize=(12, 4.5), squeeze=False)
+    for ax, (dataset, g) in zip(axes[0], pick.groupby("dataset")):
+        for _, r in g.iterrows():
+            ax.plot(range(1, len(r.loss_curve) + 1), r.loss_curve, label=f"{r.model} (epoch mean)")
+            if r.model == "seed_mlp":
+                ax.plot(range(1, len(r.last_loss_curve) + 1), r.last_loss_curve, ls=":", label="seed_mlp (last row, as printed)")
+        ax.axhline(np.log(3), color="grey", ls="--", label="ln 3 (chance)")
+        ax.set(xlabel="epoch", ylabel="training cross-entropy", title=dataset)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    path = out / "loss_curves.png"
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return [path]
+
+
+def decision_regions(out: Path, *, n: int = 2000, seed: int = 0, resolution: int = 200, threads: int = 2) -> list[Path]:
+    """Each family's predictions over the unit square (like the thread's scatter plots)."""
+    plt = _plt()
+    grid = np.linspace(0, 1, resolution)
+    G = np.stack(np.meshgrid(grid, grid), -1).reshape(-1, 2)
+    written = []
+    for dataset in ("sum_mod", "sum_bin"):
+        X, y = datasets.generate(dataset, n=n, seed=seed)
+        train = np.random.default_rng(seed).permutation(n)[: int(0.8 * n)]
+        cols = 5
+        rows = int(np.ceil((len(models.NAMES) + 1) / cols))
+        fig, axes = plt.subplots(rows, cols, figsize=(3.2 * cols, 3.3 * rows))
+        axes = axes.ravel()
+        axes[0].scatter(X[:, 0], X[:, 1], c=y, s=2, cmap="viridis")
+        axes[0].set_title("data (labels)", fontsize=9)
+        for ax, name in zip(axes[1:], models.NAMES):
+            est = models.create(name, seed=seed, device="cpu", n_threads=threads).fit(X[train], y[train])
+            test = np.setdiff1d(np.arange(n), train)
+            acc = float(np.mean(est.predict(X[test]) == y[test]))
+            ax.imshow(est.predict(G).reshape(resolution, resolution), origin="lower", extent=(0, 1, 0, 1), cmap="viridis", vmin=0, vmax=y.max())
+            ax.set_title(f"{name}: held-out {acc:.2f}", fontsize=9)
+        for ax in axes:
+            ax.set_xticks([])
+            ax.set_yticks([])
+        for ax in axes[len(models.NAMES) + 1 :]:
+            ax.axis("off")
+        fig.suptitle(f"{dataset}, n={n}, seed {seed}: predicted class over the unit square", fontsize=11)
+        fig.tight_layout()
+        path = out / f"decision_regions_{dataset}.png"
+        fig.savefig(path, dpi=100)
+        plt.close(fig)
+        written.append(path)
+    return written
