@@ -70,8 +70,9 @@ def timed(device: str) -> Iterator[dict]:
         out["seconds"] = time.perf_counter() - start
 
 
-def calibrate(repeats: int = 7) -> float:
-    """Seconds for a fixed workload like ours (a small MLP's training steps); the median of repeats.
+def calibrate(repeats: int = 9) -> float:
+    """Seconds for a fixed workload like ours (a small MLP's training steps); the best of repeats
+    (the least disturbed run: the minimum is the steadiest statistic on a shared machine).
 
     Dividing times by it makes runs on faster or slower machines comparable (``bench compare``).
     """
@@ -87,11 +88,11 @@ def calibrate(repeats: int = 7) -> float:
     times = []
     for i in range(repeats + 1):  # the first repeat pays one-off costs and is discarded
         start = time.perf_counter()
-        for _ in range(100):
+        for _ in range(200):
             loss = torch.nn.functional.cross_entropy(net(X), y)
             opt.zero_grad()
             loss.backward()
             opt.step()
         if i:
             times.append(time.perf_counter() - start)
-    return sorted(times)[len(times) // 2]
+    return min(times)
