@@ -95,7 +95,9 @@ def parser() -> argparse.ArgumentParser:
     )
     _add_run_options(p_sweep, RESULTS / "sweep")
 
-    p_fig = sub.add_parser("figures", help="decision-region maps (fits every family once), then rebuild results/README.md")
+    p_fig = sub.add_parser(
+        "figures", help="decision-region maps (fits every family once), then rebuild results/README.md"
+    )
     p_fig.add_argument("--out", type=Path, default=RESULTS)
     p_fig.add_argument("--threads", type=int, default=None)
 

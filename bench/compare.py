@@ -2,10 +2,9 @@
 
 Per (dataset, model, device) and metric, a regression needs both a one-sided Mann-Whitney U test
 over seeds/repeats significant at ``ALPHA`` (as asv does) and an effect beyond the metric's
-minimum. When the two sides ran on different machines (CPU model, cores or threads differ), times
-are divided by each run's calibration workload first, so a slower machine is not a regression; on
-the same machine raw times are compared, since the calibration's own noise (±15% here) would only
-add to theirs. Exit 0 clean, 1 regression, 2 bad input.
+minimum. Times are divided by a calibration workload (a small MLP's training steps, like ours)
+measured right before each group of cells, so a slower machine, or a slow spell of a shared one,
+is not a regression. Exit 0 clean, 1 regression, 2 bad input.
 
 The time thresholds (+50% fit time, -50% predict throughput) come from this 2-core shared VM,
 where the same code's run-to-run fit times moved by up to ~35%; a 2x slowdown is still caught.
@@ -109,9 +108,7 @@ def _verdict(metric: Metric, base: np.ndarray, cur: np.ndarray) -> tuple[float, 
 def compare(baseline: Path, current: Path) -> tuple[pd.DataFrame, dict]:
     """The comparison table, and which machines each side ran on."""
     base, cur = _frame(baseline), _frame(current)
-    calibrated = _machine_id(base) != _machine_id(cur)
-    if calibrated:
-        base, cur = _calibrate(base), _calibrate(cur)
+    base, cur = _calibrate(base), _calibrate(cur)
     common = base.merge(cur[CELL].drop_duplicates(), on=CELL)[CELL].drop_duplicates()
     if common.empty:
         raise CompareError("baseline and current share no (dataset, model, device) cell")
@@ -132,7 +129,7 @@ def compare(baseline: Path, current: Path) -> tuple[pd.DataFrame, dict]:
                     "dataset": f"{cell.dataset} n={cell.n}" + ("" if cell.dparams == "{}" else f" {cell.dparams}"),
                     "model": cell.model + ("" if cell.mparams == "{}" else f" {cell.mparams}"),
                     "device": cell.device,
-                    "metric": f"{m.column} ({m.unit}{', calibrated' if calibrated and m.relative else ''})",
+                    "metric": f"{m.column} ({m.unit}{', calibrated' if m.relative else ''})",
                     "baseline": float(np.median(b)),
                     "current": float(np.median(c)),
                     "Δ": delta,
@@ -142,22 +139,25 @@ def compare(baseline: Path, current: Path) -> tuple[pd.DataFrame, dict]:
                     "verdict": verdict,
                 }
             )
-    machines = {
-        "baseline": _machine(base),
-        "current": _machine(cur),
-        "times": "calibrated (different machines)" if calibrated else "raw (same machine)",
-    }
+    same = "same machine" if _machine_id(base) == _machine_id(cur) else "different machines"
+    machines = {"baseline": _machine(base), "current": _machine(cur), "times": f"calibrated ({same})"}
     return pd.DataFrame(rows), machines
 
 
 def _machine(df: pd.DataFrame) -> str:
     m = df["machine"].iloc[-1]
     calib = df["calibration_s"].iloc[-1] if "calibration_s" in df else None
-    return f"{m.get('cpu')}, {m.get('threads')} threads, GPU {m.get('gpu')}, commit {df['commit'].iloc[-1]}, calibration {calib}"
+    calib = f"{calib:.3g} s" if calib is not None else "none"
+    return f"{m.get('cpu')}, {m.get('threads')} threads, GPU {m.get('gpu')}, commit {df['commit'].iloc[-1]}, last calibration {calib}"
 
 
 def markdown(table: pd.DataFrame, machines: dict) -> str:
-    lines = [f"- baseline: {machines['baseline']}", f"- current: {machines['current']}", f"- times: {machines['times']}", ""]
+    lines = [
+        f"- baseline: {machines['baseline']}",
+        f"- current: {machines['current']}",
+        f"- times: {machines['times']}",
+        "",
+    ]
     shown = table.copy()
     shown["verdict"] = shown["verdict"].map(lambda v: f"**{v}**" if v == "REGRESSION" else v)
     lines.append(shown.to_markdown(index=False, floatfmt=".4g"))

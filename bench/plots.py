@@ -38,10 +38,27 @@ def learning_curves(df: pd.DataFrame, out: Path) -> list[Path]:
             stats = c.groupby("n").agg(mean=("test_acc", "mean"), std=("test_acc", "std"), t=("fit_s", "median"))
             stats["std"] = stats["std"].fillna(0)
             (line,) = ax_acc.plot(stats.index, stats["mean"], marker="o", label=model)
-            ax_acc.fill_between(stats.index, stats["mean"] - stats["std"], stats["mean"] + stats["std"], alpha=0.15, color=line.get_color())
+            ax_acc.fill_between(
+                stats.index,
+                stats["mean"] - stats["std"],
+                stats["mean"] + stats["std"],
+                alpha=0.15,
+                color=line.get_color(),
+            )
             ax_t.plot(stats.index, stats["t"], marker="o", label=model, color=line.get_color())
-        ax_acc.set(xscale="log", xlabel="rows generated (n)", ylabel="held-out accuracy", title=f"{dataset}: held-out accuracy vs n")
-        ax_t.set(xscale="log", yscale="log", xlabel="rows generated (n)", ylabel="fit seconds per seed (median)", title=f"{dataset}: fit time vs n")
+        ax_acc.set(
+            xscale="log",
+            xlabel="rows generated (n)",
+            ylabel="held-out accuracy",
+            title=f"{dataset}: held-out accuracy vs n",
+        )
+        ax_t.set(
+            xscale="log",
+            yscale="log",
+            xlabel="rows generated (n)",
+            ylabel="fit seconds per seed (median)",
+            title=f"{dataset}: fit time vs n",
+        )
         ax_acc.grid(alpha=0.3)
         ax_t.grid(alpha=0.3, which="both")
         ax_acc.legend(fontsize=8)
@@ -65,9 +82,16 @@ def frequency_sweep(df: pd.DataFrame, out: Path) -> list[Path]:
     for model, c in ok.groupby("model"):
         stats = c.groupby("scale").test_acc.agg(["mean", "std"]).fillna(0)
         (line,) = ax.plot(stats.index, stats["mean"], marker="o", label=model)
-        ax.fill_between(stats.index, stats["mean"] - stats["std"], stats["mean"] + stats["std"], alpha=0.15, color=line.get_color())
+        ax.fill_between(
+            stats.index, stats["mean"] - stats["std"], stats["mean"] + stats["std"], alpha=0.15, color=line.get_color()
+        )
     ax.axhline(1 / 3, color="grey", ls=":", label="chance")
-    ax.set(xscale="log", xlabel="scale (label = int(scale·(x0+x1)) mod 3)", ylabel="held-out accuracy", title=f"sum_mod, n={ok.n.iloc[0]}: accuracy vs frequency")
+    ax.set(
+        xscale="log",
+        xlabel="scale (label = int(scale·(x0+x1)) mod 3)",
+        ylabel="held-out accuracy",
+        title=f"sum_mod, n={ok.n.iloc[0]}: accuracy vs frequency",
+    )
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     fig.tight_layout()
@@ -89,7 +113,12 @@ def loss_curves(df: pd.DataFrame, out: Path) -> list[Path]:
         for _, r in g.iterrows():
             ax.plot(range(1, len(r.loss_curve) + 1), r.loss_curve, label=f"{r.model} (epoch mean)")
             if r.model == "seed_mlp":
-                ax.plot(range(1, len(r.last_loss_curve) + 1), r.last_loss_curve, ls=":", label="seed_mlp (last row, as printed)")
+                ax.plot(
+                    range(1, len(r.last_loss_curve) + 1),
+                    r.last_loss_curve,
+                    ls=":",
+                    label="seed_mlp (last row, as printed)",
+                )
         ax.axhline(np.log(3), color="grey", ls="--", label="ln 3 (chance)")
         ax.set(xlabel="epoch", ylabel="training cross-entropy", title=dataset)
         ax.grid(alpha=0.3)
@@ -120,7 +149,14 @@ def decision_regions(out: Path, *, n: int = 2000, seed: int = 0, resolution: int
             est = models.create(name, seed=seed, device="cpu", n_threads=threads).fit(X[train], y[train])
             test = np.setdiff1d(np.arange(n), train)
             acc = float(np.mean(est.predict(X[test]) == y[test]))
-            ax.imshow(est.predict(G).reshape(resolution, resolution), origin="lower", extent=(0, 1, 0, 1), cmap="viridis", vmin=0, vmax=y.max())
+            ax.imshow(
+                est.predict(G).reshape(resolution, resolution),
+                origin="lower",
+                extent=(0, 1, 0, 1),
+                cmap="viridis",
+                vmin=0,
+                vmax=y.max(),
+            )
             ax.set_title(f"{name}: held-out {acc:.2f}", fontsize=9)
         for ax in axes:
             ax.set_xticks([])

@@ -199,7 +199,10 @@ def sweep_table(df: pd.DataFrame) -> str:
     if ok.empty or "peak_rss_mb" not in ok:
         return ""
     t = ok.groupby(["dataset", "model", "n"]).agg(
-        held_out=("test_acc", "mean"), fit_s=("fit_s", "median"), peak_rss_mb=("peak_rss_mb", "max"), seeds=("seed", "count")
+        held_out=("test_acc", "mean"),
+        fit_s=("fit_s", "median"),
+        peak_rss_mb=("peak_rss_mb", "max"),
+        seeds=("seed", "count"),
     )
     return t.reset_index().to_markdown(index=False, floatfmt=".3g")
 
@@ -230,7 +233,11 @@ def write(records_path: Path, out_dir: Path) -> list[Path]:
     df = frame(records_path)
     out_dir = Path(out_dir)
     head = header(df)
-    extra = {name: frame(out_dir / name / "records.jsonl") for name in ("variants", "sweep") if (out_dir / name / "records.jsonl").exists()}
+    extra = {
+        name: frame(out_dir / name / "records.jsonl")
+        for name in ("variants", "sweep")
+        if (out_dir / name / "records.jsonl").exists()
+    }
     figures = _figures(df, extra.get("sweep"), out_dir / "figures")
     figures += [p for p in sorted((out_dir / "figures").glob("decision_regions_*.png")) if p not in figures]
     sections = {
@@ -244,6 +251,7 @@ def write(records_path: Path, out_dir: Path) -> list[Path]:
         "## Accuracy (held-out vs train)\n",
         accuracy_tables(df) + "\n",
     ]
+
     def fig(name: str, caption: str) -> str:
         path = out_dir / "figures" / name
         return f"![{caption}](figures/{name})\n\n*{caption}*" if path in figures else ""
@@ -257,7 +265,9 @@ def write(records_path: Path, out_dir: Path) -> list[Path]:
         ("Time to accuracy", time_to_accuracy_table(df)),
     ]  # fmt: skip
     if "variants" in extra:
-        parts.append(("Generality: dataset variants", f"{header(extra['variants'])}\n\n{accuracy_tables(extra['variants'])}"))
+        parts.append(
+            ("Generality: dataset variants", f"{header(extra['variants'])}\n\n{accuracy_tables(extra['variants'])}")
+        )
     if "sweep" in extra:
         sw = extra["sweep"]
         body = "\n\n".join(filter(None, [

@@ -17,7 +17,6 @@ from bench.suites import Cell
 from bench.timing import calibrate, timed
 
 TEST_FRACTION = 0.2
-_CALIBRATION: float | None = None  # seconds of bench.timing.calibrate() in this run
 
 
 def split(cell: Cell) -> tuple[np.ndarray, ...]:
@@ -30,7 +29,7 @@ def _accuracy(est, X, y) -> float:
     return float(np.mean(est.predict(X) == y))
 
 
-def _base_record(cell: Cell, threads: int) -> dict:
+def _base_record(cell: Cell, threads: int, calibration: float | None = None) -> dict:
     n_test = max(1, math.ceil(cell.n * TEST_FRACTION))
     return {
         "schema": records.SCHEMA_VERSION,
@@ -62,7 +61,7 @@ def _base_record(cell: Cell, threads: int) -> dict:
         "versions": records.versions(),
         "commit": records.git_commit(),
         "utc": records.utc_now(),
-        "calibration_s": _CALIBRATION,
+        "calibration_s": calibration,  # bench.timing.calibrate() seconds, measured before the group
     }
 
 
@@ -127,39 +126,43 @@ def _group_records(group: list[Cell], threads: int, batch_seeds: bool, warmed: s
     head = group[0]
     out: list[dict] = []
     if head.skip_reason:
-        return [_base_record(head, threads) | {"status": "skipped", "error": c.skip_reason, "key": c.key, "seed": c.seed} for c in group]
+        return [
+            _base_record(head, threads) | {"status": "skipped", "error": c.skip_reason, "key": c.key, "seed": c.seed}
+            for c in group
+        ]
+    calib = None
     try:
         if (head.model, head.device, repr(head.model_params)) not in warmed:
             _warm_up(head, threads)
             warmed.add((head.model, head.device, repr(head.model_params)))
+        # Machine speed right now: a shared machine has slow spells, so measure next to the fits.
+        calib = calibrate(repeats=3)
         fitted = _fit_group(group if batch_seeds else group[:1], threads)
         for c in [] if batch_seeds else group[1:]:
             fitted += _fit_group([c], threads)
     except Exception:
         fitted = []
         if len(group) == 1:
-            out.append(_failure(head, threads))
+            out.append(_failure(head, threads, calib))
         for c in group if len(group) > 1 else []:  # retry one by one to name the cells that fail
             try:
                 fitted += _fit_group([c], threads)
             except Exception:
-                out.append(_failure(c, threads))
+                out.append(_failure(c, threads, calib))
     for cell, est, data, fit_s, group_s, size in fitted:
         try:
-            out.append(_finish(_base_record(cell, threads), cell, est, data, fit_s, group_s, size))
+            out.append(_finish(_base_record(cell, threads, calib), cell, est, data, fit_s, group_s, size))
         except Exception:
-            out.append(_failure(cell, threads))
+            out.append(_failure(cell, threads, calib))
     return out
 
 
-def _isolated_group(group: list[Cell], threads: int, batch_seeds: bool, calibration: float) -> list[dict]:
+def _isolated_group(group: list[Cell], threads: int, batch_seeds: bool) -> list[dict]:
     """Child-process entry: run a group and stamp each record with the child's peak memory."""
     import resource
 
     from bench.timing import pin_threads
 
-    global _CALIBRATION
-    _CALIBRATION = calibration
     pin_threads(threads)
     recs = _group_records(group, threads, batch_seeds, set())
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -182,8 +185,6 @@ def run(
     (what the regression gate's rank test needs). ``isolate=True`` runs each group in a fresh
     child process: its peak memory is recorded, and a crash (out of memory) fails only that group.
     """
-    global _CALIBRATION
-    _CALIBRATION = calibrate()
     out = Path(out)
     path = out / "records.jsonl"
     done = set() if force else records.finished_keys(path)
@@ -216,15 +217,15 @@ def _run_isolated(group: list[Cell], threads: int, batch_seeds: bool) -> list[di
 
     with ProcessPoolExecutor(max_workers=1, mp_context=mp.get_context("spawn")) as pool:
         try:
-            return pool.submit(_isolated_group, group, threads, batch_seeds, _CALIBRATION).result()
+            return pool.submit(_isolated_group, group, threads, batch_seeds).result()
         except BrokenProcessPool:
             return [
                 _base_record(c, threads) | {"error": "worker process died (killed, or out of memory)"} for c in group
             ]
 
 
-def _failure(cell: Cell, threads: int) -> dict:
-    record = _base_record(cell, threads)
+def _failure(cell: Cell, threads: int, calibration: float | None = None) -> dict:
+    record = _base_record(cell, threads, calibration)
     record["error"] = traceback.format_exc(limit=3).strip().splitlines()[-1]
     return record
 

@@ -82,10 +82,18 @@ SEED_DATASETS = [("sum_bin", {}), ("sum_mod", {})]
 # Above LARGE_N rows an epoch is already thousands of steps: bigger batches, fewer epochs.
 LARGE_N = 50_000
 LARGE_N_PARAMS = {
-    m: {"batch_size": 1024, "max_epochs": 8, "patience": 3} for m in ("mlp", "spectral_mlp", "selu_mlp", "periodic_mlp", "fourier_mlp")
+    m: {"batch_size": 1024, "max_epochs": 8, "patience": 3}
+    for m in ("mlp", "spectral_mlp", "selu_mlp", "periodic_mlp", "fourier_mlp")
 }
 # Sweep limits on a 2-core CPU, from the n=2000 fit times (seed_mlp: batch 1, 50 epochs).
-SWEEP_MAX_N = {"seed_mlp": 5_000, "selu_mlp": 20_000, "periodic_mlp": 20_000, "fourier_mlp": 20_000, "tabm": 20_000, "catboost": 100_000}
+SWEEP_MAX_N = {
+    "seed_mlp": 5_000,
+    "selu_mlp": 20_000,
+    "periodic_mlp": 20_000,
+    "fourier_mlp": 20_000,
+    "tabm": 20_000,
+    "catboost": 100_000,
+}
 SWEEP_SIZES = [500, 1_000, 2_000, 5_000, 20_000, 100_000, 1_000_000]
 SWEEP_SCALES = [5.0, 10.0, 20.0, 50.0, 100.0, 150.0, 200.0]
 FIVE_SEEDS = [0, 1, 2, 3, 4]

@@ -106,4 +106,6 @@ def test_verdict_logic():
     fit = compare.METRICS[1]
     assert compare._verdict(fit, np.array([1.0, 1.1, 0.9, 1.0]), np.array([2.0, 2.1, 1.9, 2.2]))[3] == "REGRESSION"
     assert compare._verdict(fit, np.array([1.0, 1.1, 0.9, 1.0]), np.array([0.4, 0.5, 0.45, 0.4]))[3] == "improved"
-    assert compare._verdict(fit, np.array([1.0, 1.1, 0.9, 1.0]), np.array([1.3, 1.35, 1.3, 1.4]))[3] == "ok"  # within noise
+    assert (
+        compare._verdict(fit, np.array([1.0, 1.1, 0.9, 1.0]), np.array([1.3, 1.35, 1.3, 1.4]))[3] == "ok"
+    )  # within noise
