@@ -20,6 +20,13 @@ def _plt():
     return plt
 
 
+def _save(fig, path: Path, dpi: int = 110) -> Path:
+    fig.tight_layout()
+    fig.savefig(path, dpi=dpi)
+    _plt().close(fig)
+    return path
+
+
 def _ok(df: pd.DataFrame) -> pd.DataFrame:
     return df[(df.status == "ok") & (df.tag == "")]
 
@@ -62,11 +69,7 @@ def learning_curves(df: pd.DataFrame, out: Path) -> list[Path]:
         ax_acc.grid(alpha=0.3)
         ax_t.grid(alpha=0.3, which="both")
         ax_acc.legend(fontsize=8)
-        fig.tight_layout()
-        path = out / f"learning_curve_{dataset}.png"
-        fig.savefig(path, dpi=110)
-        plt.close(fig)
-        written.append(path)
+        written.append(_save(fig, out / f"learning_curve_{dataset}.png"))
     return written
 
 
@@ -94,11 +97,7 @@ def frequency_sweep(df: pd.DataFrame, out: Path) -> list[Path]:
     )
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    path = out / "frequency_sweep.png"
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return [path]
+    return [_save(fig, out / "frequency_sweep.png")]
 
 
 def loss_curves(df: pd.DataFrame, out: Path) -> list[Path]:
@@ -123,11 +122,7 @@ def loss_curves(df: pd.DataFrame, out: Path) -> list[Path]:
         ax.set(xlabel="epoch", ylabel="training cross-entropy", title=dataset)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
-    fig.tight_layout()
-    path = out / "loss_curves.png"
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return [path]
+    return [_save(fig, out / "loss_curves.png")]
 
 
 def decision_regions(out: Path, *, n: int = 2000, seed: int = 0, resolution: int = 200, threads: int = 2) -> list[Path]:
@@ -164,9 +159,5 @@ def decision_regions(out: Path, *, n: int = 2000, seed: int = 0, resolution: int
         for ax in axes[len(models.NAMES) + 1 :]:
             ax.axis("off")
         fig.suptitle(f"{dataset}, n={n}, seed {seed}: predicted class over the unit square", fontsize=11)
-        fig.tight_layout()
-        path = out / f"decision_regions_{dataset}.png"
-        fig.savefig(path, dpi=100)
-        plt.close(fig)
-        written.append(path)
+        written.append(_save(fig, out / f"decision_regions_{dataset}.png", dpi=100))
     return written
