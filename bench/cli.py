@@ -109,7 +109,7 @@ def parser() -> argparse.ArgumentParser:
         help="regression gate: exit 1 if CURRENT is significantly worse than BASELINE",
         description="Compare two records files (or folders holding records.jsonl) cell by cell. A regression needs a "
         "one-sided Mann-Whitney U test over seeds significant at p <= 0.05 AND an effect beyond the metric's minimum "
-        "(held-out accuracy -0.02; fit time +25%; predict throughput -25%; times calibrated per machine). "
+        "(held-out accuracy -0.02; fit time +50%; predict throughput -50%; times calibrated before each group). "
         "Exit 0 clean, 1 regression, 2 bad input.",
     )
     p_cmp.add_argument("baseline", type=Path)

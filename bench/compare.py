@@ -7,12 +7,12 @@ measured right before each group of cells, so a slower machine, or a slow spell 
 is not a regression. Exit 0 clean, 1 regression, 2 bad input.
 
 The time thresholds (+50% fit time, -50% predict throughput) come from this 2-core shared VM,
-where the same code's run-to-run fit times moved by up to ~35%; a 2x slowdown is still caught.
+where the same code's fit times moved by up to ~1.6x between runs minutes apart and the
+calibration itself by ±15%; a 2x slowdown is still caught.
 """
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import mannwhitneyu
 
-from bench import records
+from bench import records, report
 
 ALPHA = 0.05
 
@@ -75,8 +75,7 @@ def _frame(path: Path) -> pd.DataFrame:
     df = df[df.status == "ok"].copy()
     if df.empty:
         raise CompareError(f"{path}: no successful records")
-    df["dparams"] = df["dataset_params"].map(lambda p: json.dumps(p, sort_keys=True))
-    df["mparams"] = df["model_params"].map(lambda p: json.dumps(p, sort_keys=True))
+    df = report.with_param_columns(df)
     df["raw_fit_s"] = df["fit_s"]
     return df
 

@@ -14,14 +14,19 @@ LN = {k: math.log(k) for k in range(2, 11)}
 OVERFIT_GAP = 0.2  # train minus held-out accuracy above this is flagged
 
 
+def with_param_columns(df: pd.DataFrame) -> pd.DataFrame:
+    """Add ``dparams`` / ``mparams``: dataset and model params as sorted JSON (hashable, groupable)."""
+    df["dparams"] = df["dataset_params"].map(lambda p: json.dumps(p, sort_keys=True))
+    df["mparams"] = df["model_params"].map(lambda p: json.dumps(p, sort_keys=True))
+    return df
+
+
 def frame(path: Path) -> pd.DataFrame:
     """Latest record per cell, as a DataFrame with hashable dataset/model param columns."""
     rows = records.latest(records.load(path))
     if not rows:
         raise ValueError(f"{path} holds no records")
-    df = pd.DataFrame(rows)
-    df["dparams"] = df["dataset_params"].map(lambda p: json.dumps(p, sort_keys=True))
-    df["mparams"] = df["model_params"].map(lambda p: json.dumps(p, sort_keys=True))
+    df = with_param_columns(pd.DataFrame(rows))
     if "tag" not in df:
         df["tag"] = ""
     df["tag"] = df["tag"].fillna("")
@@ -256,12 +261,13 @@ def write(records_path: Path, out_dir: Path) -> list[Path]:
         path = out_dir / "figures" / name
         return f"![{caption}](figures/{name})\n\n*{caption}*" if path in figures else ""
 
+    seed_table = seed_mlp_table(df)
     parts = [
         ("Decision regions", "\n\n".join(filter(None, [
             fig("decision_regions_sum_mod.png", "sum_mod: what each family predicts over the unit square (`python -m bench figures`)"),
             fig("decision_regions_sum_bin.png", "sum_bin: what each family predicts over the unit square"),
         ]))),
-        ("The seed's MLP", seed_mlp_table(df) + ("\n\n" + fig("loss_curves.png", "training loss per epoch, seed 0") if seed_mlp_table(df) else "")),
+        ("The seed's MLP", seed_table + ("\n\n" + fig("loss_curves.png", "training loss per epoch, seed 0") if seed_table else "")),
         ("Time to accuracy", time_to_accuracy_table(df)),
     ]  # fmt: skip
     if "variants" in extra:
@@ -277,7 +283,7 @@ def write(records_path: Path, out_dir: Path) -> list[Path]:
             fig("frequency_sweep.png", "sum_mod: held-out accuracy vs frequency (scale)"),
             "Per family and size: held-out accuracy (mean), fit seconds per seed (median), peak resident memory "
             "of the process that ran the group (MB, imports included):\n\n" + sweep_table(sw),
-            ("Skipped, with the reason recorded:\n\n" + skipped_table(sw)) if skipped_table(sw) else "",
+            ("Skipped, with the reason recorded:\n\n" + skipped) if (skipped := skipped_table(sw)) else "",
             failures_table(sw) if (sw.status == "failed").any() else "",
         ]))  # fmt: skip
         parts.append(("Sweeps: learning curves and frequency", body))

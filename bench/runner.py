@@ -126,10 +126,7 @@ def _group_records(group: list[Cell], threads: int, batch_seeds: bool, warmed: s
     head = group[0]
     out: list[dict] = []
     if head.skip_reason:
-        return [
-            _base_record(head, threads) | {"status": "skipped", "error": c.skip_reason, "key": c.key, "seed": c.seed}
-            for c in group
-        ]
+        return [_base_record(c, threads) | {"status": "skipped", "error": c.skip_reason} for c in group]
     calib = None
     try:
         if (head.model, head.device, repr(head.model_params)) not in warmed:
