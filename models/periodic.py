@@ -39,7 +39,12 @@ class PeriodicMLP(MLP):
     """rtdl_num_embeddings.PeriodicEmbeddings (PLR, lite=False) + ReLU MLP.
 
     ``sigma`` (PLR's frequency_init_scale) is chosen on validation from ``SIGMA_GRID`` unless given;
-    all grid points and seeds train as one batched model.
+    all grid points and seeds train as one batched model. The frequencies learn
+    ``frequency_lr_scale`` times faster than the other weights: a label that repeats along x0 + x1
+    needs the same frequency in both features' banks, and random draws seldom start close enough
+    for AdamW's usual step size to get there (sum_mod n=2000, sigma 10, batch 32, 5 seeds: 0.44
+    held-out at scale 1, 0.82 at 30, 0.88 at 30 with 96 frequencies instead of 48; batch 256 stays
+    at 0.41 even at scale 30: small batches give the frequencies more steps per epoch).
     """
 
     def __init__(
@@ -50,13 +55,14 @@ class PeriodicMLP(MLP):
         n_threads=None,
         sigma=None,
         d_embedding=24,
-        n_frequencies=48,
+        n_frequencies=96,
+        frequency_lr_scale=30.0,
         n_layers=2,
         width=256,
         dropout=0.0,
         lr=1e-3,
         weight_decay=1e-4,
-        batch_size=256,
+        batch_size=32,
         max_epochs=300,
         patience=60,
         val_fraction=0.2,
@@ -78,22 +84,30 @@ class PeriodicMLP(MLP):
         self.sigma = sigma
         self.d_embedding = d_embedding
         self.n_frequencies = n_frequencies
+        self.frequency_lr_scale = frequency_lr_scale
 
     def _candidates(self) -> list[dict]:
-        return [{"sigma": s} for s in ((self.sigma,) if self.sigma else SIGMA_GRID)]
+        return sigma_candidates(self.sigma)
 
     def _build(self, d, n_classes, X, y, candidate) -> nn.Module:
-        from rtdl_num_embeddings import PeriodicEmbeddings
-
-        embed = PeriodicEmbeddings(
-            d,
-            self.d_embedding,
-            n_frequencies=self.n_frequencies,
-            frequency_init_scale=candidate["sigma"],
-            lite=False,
-        )
+        embed = plr_embeddings(d, self.d_embedding, self.n_frequencies, candidate["sigma"], self.frequency_lr_scale)
         head = mlp_layers(d * self.d_embedding, n_classes, self.n_layers, self.width, nn.ReLU, self.dropout, nn.Dropout)
         return nn.Sequential(embed, nn.Flatten(-2), *head)
+
+
+def sigma_candidates(sigma) -> list[dict]:
+    """One candidate per frequency scale: ``SIGMA_GRID`` when ``sigma`` is None, else the value(s) given."""
+    sigmas = SIGMA_GRID if sigma is None else sigma if isinstance(sigma, (tuple, list)) else (sigma,)
+    return [{"sigma": float(s)} for s in sigmas]
+
+
+def plr_embeddings(d: int, d_embedding: int, n_frequencies: int, sigma: float, frequency_lr_scale: float) -> nn.Module:
+    """rtdl's PeriodicEmbeddings (PLR, lite=False) whose frequencies step ``frequency_lr_scale`` x faster."""
+    from rtdl_num_embeddings import PeriodicEmbeddings
+
+    embed = PeriodicEmbeddings(d, d_embedding, n_frequencies=n_frequencies, frequency_init_scale=sigma, lite=False)
+    embed.periodic.weight.lr_scale = frequency_lr_scale  # read by the trainer's optimizer
+    return embed
 
 
 class FourierMLP(MLP):

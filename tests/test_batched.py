@@ -35,3 +35,22 @@ def test_candidates_pick_the_best_on_validation():
     X, y = datasets.generate("sum_bin", n=300, seed=0)
     est = models.create("periodic_mlp", seed=0, device="cpu", max_epochs=5, width=16).fit(X, y)
     assert est.candidate_["sigma"] in (1.0, 3.0, 10.0)
+
+
+@pytest.mark.parametrize("name", ["periodic_mlp", "tabm"])
+def test_embedding_frequencies_get_their_own_step_size(name):
+    """PLR frequencies step ``frequency_lr_scale`` x faster, also once members are stacked."""
+    from models.ensemble import stack
+    from models.trainer import TrainConfig, _make_optimizer
+
+    X, y = datasets.generate("sum_mod", n=100, seed=0)
+    params = {"frequency_lr_scale": 7.0, "sigma": 3.0}
+    modules = [models.create(name, seed=s, device="cpu", **params)._build(2, 3, X, y, {"sigma": 3.0}) for s in (0, 1)]
+    net = stack(modules) if name == "periodic_mlp" else modules[0]
+    opt = _make_optimizer(net.parameters(), TrainConfig(lr=1e-3), "cpu")
+    by_lr = {round(g["lr"], 9): sum(p.numel() for p in g["params"]) for g in opt.param_groups}
+    used = modules if name == "periodic_mlp" else modules[:1]
+    n_freq = sum(p.numel() for m in used for k, p in m.named_parameters() if k.endswith("periodic.weight"))
+    assert n_freq > 0
+    assert by_lr[0.007] == n_freq  # the frequencies alone, at 7 x the base rate
+    assert 0.001 in by_lr
