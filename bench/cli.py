@@ -93,6 +93,12 @@ def parser() -> argparse.ArgumentParser:
         "sweep",
         help="learning curves (n 500..1M) and a frequency sweep; resumable; writes results/sweep/ and figures",
     )
+    p_sweep.add_argument(
+        "--models",
+        type=_csv,
+        default=None,
+        help="only these families (e.g. to refresh one after changing it; use --force); default: every family",
+    )
     _add_run_options(p_sweep, RESULTS / "sweep")
 
     p_fig = sub.add_parser(
@@ -223,7 +229,12 @@ def main(argv: list[str] | None = None) -> int:
             report.write(args.out / "records.jsonl", args.out)
             return 0
         if args.command == "sweep":
-            return _execute(suites.SUITES["sweep"], args)
+            chosen = suites.SUITES["sweep"]
+            if args.models:
+                suites.check_names("model", args.models, models.NAMES)
+                chosen = [dataclasses.replace(s, models=[m for m in s.models if m in args.models]) for s in chosen]
+                chosen = [s for s in chosen if s.models]
+            return _execute(chosen, args)
         if args.command == "baseline":
             args.threads = args.threads or 1  # one thread: the steadiest timings, and what CI's gate run uses
             return _execute(suites.SUITES["quick"], args)

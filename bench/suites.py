@@ -118,7 +118,7 @@ def _all() -> list[Suite]:
     return [
         Suite("all", "both seed datasets, n=2000, every family, 5 seeds", SEED_DATASETS, [2000], list(models.NAMES), FIVE_SEEDS),
         Suite("tta", "held-out accuracy curve while training, sum_mod n=2000", [("sum_mod", {})], [2000], ["spectral_mlp"], FIVE_SEEDS, tag="tta"),
-        Suite("small", "sum_mod at n=500", [("sum_mod", {})], [500], ["spectral_mlp", "catboost", "xgboost"], FIVE_SEEDS),
+        Suite("small", "sum_mod at n=500", [("sum_mod", {})], [500], ["spectral_mlp", "spectral_xgboost", "catboost", "xgboost"], FIVE_SEEDS),
     ]  # fmt: skip
 
 
@@ -129,7 +129,8 @@ SUITES: dict[str, list[Suite]] = {
               ["mlp", "spectral_mlp", "xgboost"], [0, 1, 2, 3], devices=["cpu"], batch_seeds=False)
     ],
     "variants": [
-        Suite("variants", "sum_mod/sum_bin variants, n=2000", VARIANTS, [2000], ["spectral_mlp", "xgboost"], FIVE_SEEDS)
+        Suite("variants", "sum_mod/sum_bin variants, n=2000", VARIANTS, [2000],
+              ["spectral_mlp", "spectral_xgboost", "xgboost"], FIVE_SEEDS)
     ],
     "sweep": [
         Suite("frequency", "frequency sweep: sum_mod scale 5..200 at n=2000, 3 seeds",

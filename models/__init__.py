@@ -66,6 +66,12 @@ def _xgboost(**kw):
     return XGBoost(**kw)
 
 
+def _spectral_xgboost(**kw):
+    from models.gbdt import SpectralXGBoost
+
+    return SpectralXGBoost(**kw)
+
+
 # The registry, by hand: name -> factory. Heavy libraries are imported inside the factories.
 _FACTORIES: dict[str, Callable[..., BenchClassifier]] = {
     "seed_mlp": _seed_mlp,
@@ -77,6 +83,7 @@ _FACTORIES: dict[str, Callable[..., BenchClassifier]] = {
     "tabm": _tabm,
     "catboost": _catboost,
     "xgboost": _xgboost,
+    "spectral_xgboost": _spectral_xgboost,
 }
 NAMES: tuple[str, ...] = tuple(_FACTORIES)
 

@@ -67,3 +67,44 @@ class XGBoost(_Boosting):
 
     def _iterations(self) -> int:
         return int(self.model_.get_booster().num_boosted_rounds())
+
+
+class SpectralXGBoost(XGBoost):
+    """XGBoost on the phase coordinates that ``spectral_mlp``'s search finds in (X, y).
+
+    For each peak w (cycles per standardised unit) the trees see w.x and frac(w.x) beside x: a
+    stripe is then an interval of frac(w.x), and a jump of the pattern (int() truncating toward
+    zero where w.x changes sign) one split on w.x, both cut exactly where an MLP has to learn a
+    sharp step. Same search, same cost in n and d (see models.spectral); trees with XGBoost's
+    defaults.
+    """
+
+    def __init__(self, *, seed=0, device="auto", n_threads=None, params=None, n_peaks=4, max_rows=20000, max_pairs=200):
+        super().__init__(seed=seed, device=device, n_threads=n_threads, params=params)
+        self.n_peaks = n_peaks
+        self.max_rows = max_rows
+        self.max_pairs = max_pairs
+
+    def _fit(self, X, y, X_val, y_val) -> None:
+        from models.spectral import find_frequencies
+
+        self.mean_ = X.mean(0)
+        scale = X.std(0)
+        self.scale_ = np.where(scale > 0, scale, 1.0)
+        Z = (X - self.mean_) / self.scale_
+        k = len(self.classes_)
+        rng = np.random.default_rng(int(self.seed))
+        self.frequencies_ = (
+            find_frequencies(Z, y, k, n_peaks=self.n_peaks, max_rows=self.max_rows, max_pairs=self.max_pairs, rng=rng)
+            if k > 1
+            else np.zeros((self.n_peaks, X.shape[1]))
+        )
+        super()._fit(self._features(X), y, X_val, y_val)
+
+    def _features(self, X: np.ndarray) -> np.ndarray:
+        Z = (X - self.mean_) / self.scale_
+        t = Z @ self.frequencies_.T
+        return np.hstack([Z, t, np.mod(t, 1.0)])
+
+    def _predict_proba(self, X: np.ndarray) -> np.ndarray:
+        return super()._predict_proba(self._features(X))

@@ -8,7 +8,9 @@ family looks for them in the training data only:
    P(w) = sum_c |sum_i Y_ic exp(-2 pi i w.x_i)|^2 / n peaks where the labels repeat;
 2. for each pair of (standardised) features, bin the rows on a G x G grid and FFT (d = 1: a 1-D
    grid); keep the strongest peaks over all pairs;
-3. refine each peak with the exact non-uniform transform on a local grid (sub-bin precision);
+3. refine each peak with the exact non-uniform transform on a local grid (sub-bin precision),
+   then by the conditional entropy of the labels given the phase, allowing one cut along w.x
+   where the phase may jump (a generator truncating toward zero shifts the stripes at 0);
 4. the peaks, plus a few random low frequencies, start the trainable frequency matrix of
    [x, cos 2 pi xW^T, sin 2 pi xW^T] features, and an MLP on them trains with early stopping.
 
@@ -110,7 +112,7 @@ def find_frequencies(
         if len(peaks) == n_peaks or power < min_relative_power * found[0][0]:
             break
         omega = _refine(X, Yc, omega, list(g), 1.0 / span[list(g)])
-        omega = _refine_by_phase(X, y, n_classes, omega, list(g), 0.1 / span[list(g)])
+        omega = _refine_by_phase(X, y, n_classes, omega, list(g), 0.5 / span[list(g)], rounds=5)
         if all(min(np.abs(omega - q).max(), np.abs(omega + q).max()) > 0.5 / span.min() for q in peaks):
             peaks.append(omega)
     while len(peaks) < n_peaks:  # fewer strong peaks than asked: zero rows (constant features)
@@ -142,24 +144,42 @@ def _refine(X, Yc, omega, dims, bin_width, rounds: int = 6, steps: int = 9, max_
     return omega
 
 
-def phase_entropy(X: np.ndarray, y: np.ndarray, n_classes: int, omegas: np.ndarray, bins: int) -> np.ndarray:
+def phase_entropy(
+    X: np.ndarray, y: np.ndarray, n_classes: int, omegas: np.ndarray, bins: int, segments: int = 1
+) -> np.ndarray:
     """Conditional entropy of the labels given the binned phase frac(w.x), per row of ``omegas``.
 
     Phase dispersion minimisation for classes: at the right frequency every phase bin is pure.
-    Averaged over four bin offsets so the score does not jump with where bin edges fall.
+    Averaged over four bin offsets so the score does not jump with where bin edges fall. With
+    ``segments`` > 1 the rows are also cut into that many slabs along w.x and the labels may be
+    conditioned on one cut into two sides (the best cut, or none): a pattern whose phase jumps
+    once (e.g. int() truncating toward zero where w.x changes sign) is then pure on both sides.
     """
-    phase = np.mod(X @ omegas.T, 1.0)  # (n, m)
+    t = X @ omegas.T  # (n, m): unwrapped phase
+    phase = np.mod(t, 1.0)
     m = len(omegas)
+    lo, hi = t.min(0), t.max(0)
+    seg = np.minimum(((t - lo) / np.maximum(hi - lo, 1e-12) * segments).astype(np.int64), segments - 1)
     total = np.zeros(m)
     for offset in (0.0, 0.25, 0.5, 0.75):
-        b = np.floor(phase * bins + offset).astype(np.int64) % bins
-        flat = ((np.arange(m)[None, :] * bins + b) * n_classes + y[:, None]).ravel()
-        counts = np.bincount(flat, minlength=m * bins * n_classes).reshape(m, bins, n_classes)
-        per_bin = counts.sum(2, keepdims=True)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            p = np.where(counts > 0, counts / per_bin, 1.0)
-        total += -(counts * np.log(p)).sum((1, 2))
+        b = seg * bins + np.floor(phase * bins + offset).astype(np.int64) % bins
+        flat = ((np.arange(m)[None, :] * segments * bins + b) * n_classes + y[:, None]).ravel()
+        counts = np.bincount(flat, minlength=m * segments * bins * n_classes).reshape(m, segments, bins, n_classes)
+        left = np.cumsum(counts, 1)  # left[:, k]: slabs 0..k
+        right = left[:, -1:] - left  # slabs k+1..end
+        total += (_entropy_sum(left) + _entropy_sum(right)).min(1)  # cut after slab k; the last k: no cut
     return total / (4 * len(X))
+
+
+def _entropy_sum(counts: np.ndarray) -> np.ndarray:
+    """n * H(class | bin) summed over bins; counts (..., bins, classes) -> (...)."""
+    per_bin = counts.sum(-1, keepdims=True)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p = np.where(counts > 0, counts / per_bin, 1.0)
+    return -(counts * np.log(p)).sum((-2, -1))
+
+
+SEGMENTS = 16
 
 
 def _refine_by_phase(X, y, n_classes, omega, dims, width, rounds: int = 4, steps: int = 9) -> np.ndarray:
@@ -171,7 +191,7 @@ def _refine_by_phase(X, y, n_classes, omega, dims, width, rounds: int = 4, steps
         mesh = np.stack(np.meshgrid(*[offsets] * len(dims), indexing="ij"), -1).reshape(-1, len(dims))
         cand = np.repeat(omega[None], len(mesh), 0)
         cand[:, dims] += mesh * width
-        omega = cand[np.argmin(phase_entropy(X, y, n_classes, cand, bins))]
+        omega = cand[np.argmin(phase_entropy(X, y, n_classes, cand, bins, SEGMENTS))]
         width = width * 2 / (steps - 1)
     return omega
 

@@ -133,3 +133,15 @@ def test_installing_the_project_adds_no_top_level_packages(tmp_path):
     (wheel,) = tmp_path.glob("*.whl")
     names = zipfile.ZipFile(wheel).namelist()
     assert not [n for n in names if n.split("/")[0] in ("datasets", "models", "bench")]
+
+
+def test_sweep_models_filter(monkeypatch, tmp_path):
+    from bench import cli
+
+    seen = []
+    monkeypatch.setattr(cli, "_execute", lambda chosen, args: seen.extend(chosen) or 0)
+    assert cli.main(["sweep", "--models", "tabm,periodic_mlp", "--out", str(tmp_path)]) == 0
+    assert {s.name for s in seen} == {"frequency", "learning-curves"}
+    assert {m for s in seen for m in s.models} == {"tabm", "periodic_mlp"}
+    assert [s.models for s in seen if s.name == "frequency"] == [["periodic_mlp"]]  # tabm is not in that sweep
+    assert bench("sweep", "--models", "nope", "--out", str(tmp_path)).returncode == 2

@@ -17,6 +17,7 @@ TINY = {
     "tabm": {"max_epochs": 3, "d_block": 16, "k": 4},
     "catboost": {"params": {"iterations": 10}},
     "xgboost": {"params": {"n_estimators": 5}},
+    "spectral_xgboost": {"params": {"n_estimators": 5}},
 }
 
 

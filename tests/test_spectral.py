@@ -49,3 +49,24 @@ def test_fit_beats_chance_by_far_on_sum_mod():
     X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.2, random_state=0)
     est = models.create("spectral_mlp", seed=0, device="cpu").fit(X_train, y_train)
     assert np.mean(est.predict(X_test) == y_test) > 0.97
+
+
+def test_frequency_is_exact_through_a_phase_jump():
+    """weights (1, -0.5): int() truncates toward zero, so the stripes jump by one at s = 0.
+
+    A search that scores one phase for all rows settles ~1% off (33.0 for 33.33); the split-aware
+    phase entropy recovers the frequency to 0.1%.
+    """
+    X, y = datasets.generate("sum_mod", n=1600, seed=0, weights=(1.0, -0.5))
+    found = find_frequencies(X, y, 3)[0]
+    truth = np.array([1.0, -0.5]) * 100 / 3
+    assert min(np.abs(found - truth).max(), np.abs(found + truth).max()) < 1e-3 * 100 / 3
+
+
+def test_spectral_xgboost_cuts_the_phase_jump_exactly():
+    X, y = datasets.generate("sum_mod", n=2000, seed=0, weights=(1.0, -0.5))
+    X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.2, random_state=0)
+    est = models.create("spectral_xgboost", seed=0, device="cpu", n_threads=1).fit(X_train, y_train)
+    assert np.mean(est.predict(X_test) == y_test) > 0.98
+    plain = models.create("xgboost", seed=0, device="cpu", n_threads=1).fit(X_train, y_train)
+    assert np.mean(plain.predict(X_test) == y_test) < 0.5  # the same trees on raw x: chance
