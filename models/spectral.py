@@ -111,13 +111,20 @@ def find_frequencies(
         # Weak peaks are noise (e.g. in pairs of irrelevant features): keep those near the top.
         if len(peaks) == n_peaks or power < min_relative_power * found[0][0]:
             break
+        if any(_distance(omega, q) <= 2.0 / span.min() for q in peaks):
+            continue  # the same peak seen from another pair: refining would only rediscover it
         omega = _refine(X, Yc, omega, list(g), 1.0 / span[list(g)])
         omega = _refine_by_phase(X, y, n_classes, omega, list(g), 0.5 / span[list(g)], rounds=5)
-        if all(min(np.abs(omega - q).max(), np.abs(omega + q).max()) > 0.5 / span.min() for q in peaks):
+        if all(_distance(omega, q) > 0.5 / span.min() for q in peaks):
             peaks.append(omega)
     while len(peaks) < n_peaks:  # fewer strong peaks than asked: zero rows (constant features)
         peaks.append(np.zeros(d))
     return np.array(peaks)
+
+
+def _distance(a: np.ndarray, b: np.ndarray) -> float:
+    """Max-norm distance between two frequencies, up to sign (w and -w are the same pattern)."""
+    return float(min(np.abs(a - b).max(), np.abs(a + b).max()))
 
 
 def _refine(X, Yc, omega, dims, bin_width, rounds: int = 6, steps: int = 9, max_harmonics: int = 8) -> np.ndarray:
@@ -144,6 +151,10 @@ def _refine(X, Yc, omega, dims, bin_width, rounds: int = 6, steps: int = 9, max_
     return omega
 
 
+SEGMENTS = 8  # slabs along w.x where the one cut may fall
+MIN_CYCLES = 2.0  # periods each side of a cut must span
+
+
 def phase_entropy(
     X: np.ndarray, y: np.ndarray, n_classes: int, omegas: np.ndarray, bins: int, segments: int = 1
 ) -> np.ndarray:
@@ -160,6 +171,11 @@ def phase_entropy(
     m = len(omegas)
     lo, hi = t.min(0), t.max(0)
     seg = np.minimum(((t - lo) / np.maximum(hi - lo, 1e-12) * segments).astype(np.int64), segments - 1)
+    # Cut after slab k (k = segments - 1: no cut); only where both sides span >= MIN_CYCLES periods,
+    # so that a slow, non-repeating pattern (a threshold) is not mistaken for a jump.
+    k = np.arange(segments)[None, :]
+    cycles = (hi - lo)[:, None] / segments
+    allowed = ((k + 1) * cycles >= MIN_CYCLES) & ((segments - 1 - k) * cycles >= MIN_CYCLES) | (k == segments - 1)
     total = np.zeros(m)
     for offset in (0.0, 0.25, 0.5, 0.75):
         b = seg * bins + np.floor(phase * bins + offset).astype(np.int64) % bins
@@ -167,7 +183,7 @@ def phase_entropy(
         counts = np.bincount(flat, minlength=m * segments * bins * n_classes).reshape(m, segments, bins, n_classes)
         left = np.cumsum(counts, 1)  # left[:, k]: slabs 0..k
         right = left[:, -1:] - left  # slabs k+1..end
-        total += (_entropy_sum(left) + _entropy_sum(right)).min(1)  # cut after slab k; the last k: no cut
+        total += np.where(allowed, _entropy_sum(left) + _entropy_sum(right), np.inf).min(1)
     return total / (4 * len(X))
 
 
@@ -177,9 +193,6 @@ def _entropy_sum(counts: np.ndarray) -> np.ndarray:
     with np.errstate(divide="ignore", invalid="ignore"):
         p = np.where(counts > 0, counts / per_bin, 1.0)
     return -(counts * np.log(p)).sum((-2, -1))
-
-
-SEGMENTS = 16
 
 
 def _refine_by_phase(X, y, n_classes, omega, dims, width, rounds: int = 4, steps: int = 9) -> np.ndarray:
