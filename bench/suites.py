@@ -135,7 +135,8 @@ SUITES: dict[str, list[Suite]] = {
     "sweep": [
         Suite("frequency", "frequency sweep: sum_mod scale 5..200 at n=2000, 3 seeds",
               [("sum_mod", {"scale": s}) for s in SWEEP_SCALES], [2000],
-              ["spectral_mlp", "mlp", "periodic_mlp", "catboost", "xgboost"], [0, 1, 2], isolate=True),
+              ["spectral_mlp", "spectral_xgboost", "mlp", "periodic_mlp", "catboost", "xgboost"], [0, 1, 2],
+              isolate=True),
         Suite("learning-curves", "learning curves: seed datasets, n from 500 to 1M, every family, 3 seeds", SEED_DATASETS,
               SWEEP_SIZES, list(models.NAMES), [0, 1, 2], max_n=SWEEP_MAX_N, isolate=True),
     ],
