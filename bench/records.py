@@ -78,11 +78,36 @@ def latest(records: list[dict]) -> list[dict]:
     return list(by_key.values())
 
 
-def finished_keys(path: Path) -> set[str]:
-    """Keys of cells whose latest record is ok or skipped (failed cells are retried)."""
+def finished_keys(path: Path, made_here: bool = False) -> set[str]:
+    """Keys of cells whose latest record is ok or skipped (failed cells are retried).
+
+    ``made_here``: only records made by this commit (``-dirty`` or not) on this machine count, so
+    a fresh clone or a new commit measures again instead of reusing someone else's numbers.
+    """
     if not Path(path).exists():
         return set()
-    return {r["key"] for r in latest(load(path)) if r.get("status") in ("ok", "skipped")}
+    done = [r for r in latest(load(path)) if r.get("status") in ("ok", "skipped")]
+    if made_here:
+        done = [r for r in done if _made_here(r)]
+    return {r["key"] for r in done}
+
+
+def _base_commit(commit: str | None) -> str:
+    return (commit or "unknown").removesuffix("-dirty")
+
+
+def _fingerprint(m: dict | None) -> tuple:
+    m = m or {}
+    return tuple(m.get(k) for k in ("cpu", "cores", "host", "gpu"))
+
+
+def _made_here(record: dict) -> bool:
+    commit = _base_commit(record.get("commit"))
+    return (
+        commit != "unknown"
+        and commit == _base_commit(git_commit())
+        and (_fingerprint(record.get("machine")) == _fingerprint(_static_machine()))
+    )
 
 
 @cache

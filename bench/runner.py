@@ -178,13 +178,16 @@ def run(
 ) -> int:
     """Run every unfinished cell, appending a record for each; returns the number that failed.
 
+    Finished means: a record made by this commit on this machine (an interrupted run resumes; a
+    new commit or another machine measures again, and its records replace the older ones).
+
     ``batch_seeds=False`` fits each seed on its own, so every seed is an independent timing sample
     (what the regression gate's rank test needs). ``isolate=True`` runs each group in a fresh
     child process: its peak memory is recorded, and a crash (out of memory) fails only that group.
     """
     out = Path(out)
     path = out / "records.jsonl"
-    done = set() if force else records.finished_keys(path)
+    done = set() if force else records.finished_keys(path, made_here=True)
     todo = [c for c in cells if c.key not in done]
     groups: dict[tuple, list[Cell]] = defaultdict(list)
     for c in todo:

@@ -57,3 +57,16 @@ def test_cell_key_is_stable_and_sensitive():
     assert k == records.cell_key("sum_mod", {}, 2000, "mlp", {}, "cpu", 0)
     assert k != records.cell_key("sum_mod", {}, 2000, "mlp", {}, "cpu", 1)
     assert k != records.cell_key("sum_mod", {"scale": 50.0}, 2000, "mlp", {}, "cpu", 0)
+
+
+def test_resume_counts_only_records_made_by_this_commit_on_this_machine(tmp_path):
+    path = tmp_path / "records.jsonl"
+    here = records.machine(1)
+    commit = records.git_commit()
+    base = commit.removesuffix("-dirty")
+    records.append(path, _record("same", status="ok", commit=base + "-dirty", machine=here))
+    records.append(path, _record("old_commit", status="ok", commit="0123456789ab", machine=here))
+    records.append(path, _record("elsewhere", status="ok", commit=commit, machine=here | {"cpu": "another CPU"}))
+    records.append(path, _record("no_provenance", status="ok"))
+    assert records.finished_keys(path) == {"same", "old_commit", "elsewhere", "no_provenance"}
+    assert records.finished_keys(path, made_here=True) == ({"same"} if commit != "unknown" else set())
