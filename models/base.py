@@ -27,6 +27,12 @@ def resolve_device(device: str) -> str:
     return "cpu"
 
 
+def standard_scale(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per-feature training mean and std (1 where a feature is constant), for (X - mean) / std."""
+    scale = X.std(0)
+    return X.mean(0), np.where(scale > 0, scale, 1.0)
+
+
 class BenchClassifier(ClassifierMixin, BaseEstimator):
     """Base class: input checks, label encoding, ``classes_``, ``n_features_in_``."""
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from models.base import BenchClassifier, resolve_device
+from models.base import BenchClassifier, resolve_device, standard_scale
 
 
 class _Boosting(BenchClassifier):
@@ -88,9 +88,7 @@ class SpectralXGBoost(XGBoost):
     def _fit(self, X, y, X_val, y_val) -> None:
         from models.spectral import find_frequencies
 
-        self.mean_ = X.mean(0)
-        scale = X.std(0)
-        self.scale_ = np.where(scale > 0, scale, 1.0)
+        self.mean_, self.scale_ = standard_scale(X)
         Z = (X - self.mean_) / self.scale_
         k = len(self.classes_)
         rng = np.random.default_rng(int(self.seed))
@@ -99,12 +97,12 @@ class SpectralXGBoost(XGBoost):
             if k > 1
             else np.zeros((self.n_peaks, X.shape[1]))
         )
-        super()._fit(self._features(X), y, X_val, y_val)
+        super()._fit(self._phase_features(Z), y, X_val, y_val)
 
-    def _features(self, X: np.ndarray) -> np.ndarray:
-        Z = (X - self.mean_) / self.scale_
+    def _phase_features(self, Z: np.ndarray) -> np.ndarray:
+        """[z, w.z, frac(w.z)] per peak w, from standardised rows Z."""
         t = Z @ self.frequencies_.T
         return np.hstack([Z, t, np.mod(t, 1.0)])
 
     def _predict_proba(self, X: np.ndarray) -> np.ndarray:
-        return super()._predict_proba(self._features(X))
+        return super()._predict_proba(self._phase_features((X - self.mean_) / self.scale_))

@@ -11,7 +11,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import validate_data
 from torch import nn
 
-from models.base import BenchClassifier, resolve_device
+from models.base import BenchClassifier, resolve_device, standard_scale
 from models.trainer import EVAL_CHUNK, Member, TrainConfig, probabilities, train_members
 
 
@@ -94,9 +94,10 @@ class NeuralClassifier(BenchClassifier):
             X_val, y_val = self._encode_val(X_val, y_val)
         elif self.patience is not None and len(y) >= 10:
             X, X_val, y, y_val = _split(X, y, self.val_fraction, self.seed)
-        self.mean_ = X.mean(0) if self.standardize else np.zeros(X.shape[1])
-        scale = X.std(0) if self.standardize else np.ones(X.shape[1])
-        self.scale_ = np.where(scale > 0, scale, 1.0)
+        if self.standardize:
+            self.mean_, self.scale_ = standard_scale(X)
+        else:
+            self.mean_, self.scale_ = np.zeros(X.shape[1]), np.ones(X.shape[1])
         data = {"X": X, "y": y.astype(np.int64), "X_val": X_val, "y_val": y_val, "monitor": None}
         if monitor is not None:
             Xm = validate_data(self, monitor[0], reset=False, dtype=np.float64)

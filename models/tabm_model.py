@@ -17,10 +17,9 @@ class TabMClassifier(NeuralClassifier):
     decay are off: on sum_mod they kept it at chance in our runs. The embedding frequencies step
     ``frequency_lr_scale`` times faster than the other weights, as in ``periodic_mlp`` (sum_mod
     n=2000, 5 seeds: 0.33 at scale 1 with 32 frequencies and batch 256, 0.91 at scale 30 with 96
-    frequencies and batch 64). Patience is long (100
-    epochs) because validation accuracy sits at chance until the shared frequency bank locks on.
-    TabM is already an ensemble and cannot run under vmap, so seeds and sigmas are fitted one after
-    another.
+    frequencies and batch 64). Patience is long (100 epochs) because validation accuracy sits at
+    chance until the shared frequency bank locks on. TabM is already an ensemble and cannot run
+    under vmap, so seeds and sigmas are fitted one after another.
     """
 
     batchable = False
