@@ -110,6 +110,9 @@ VARIANTS = [
     ("sum_mod", {"weights": (0.3, 1.0)}),
     ("sum_mod", {"n_noise_features": 8}),
     ("sum_mod", {"label_noise": 0.2}),
+    ("sum_mod", {"label_noise": 0.4}),
+    ("sum_mod", {"weights": (1.0, -0.5), "label_noise": 0.2}),
+    ("sum_mod", {"weights": (1.0, 1.0, 1.0)}),
     ("sum_bin", {"n_noise_features": 8}),
 ]
 

@@ -75,8 +75,8 @@ class SpectralXGBoost(XGBoost):
     For each peak w (cycles per standardised unit) the trees see w.x and frac(w.x) beside x: a
     stripe is then an interval of frac(w.x), and a jump of the pattern (int() truncating toward
     zero where w.x changes sign) one split on w.x, both cut exactly where an MLP has to learn a
-    sharp step. Same search, same cost in n and d (see models.spectral); trees with XGBoost's
-    defaults.
+    sharp step. Same search, same cost in n and d (see models.spectral), without the harmonic
+    rows (frac(w.x) already holds every multiple's stripes); trees with XGBoost's defaults.
     """
 
     def __init__(self, *, seed=0, device="auto", n_threads=None, params=None, n_peaks=4, max_rows=20000, max_pairs=200):
@@ -86,14 +86,23 @@ class SpectralXGBoost(XGBoost):
         self.max_pairs = max_pairs
 
     def _fit(self, X, y, X_val, y_val) -> None:
-        from models.spectral import find_frequencies
+        from models.frequency_search import find_frequencies
 
         self.mean_, self.scale_ = standard_scale(X)
         Z = (X - self.mean_) / self.scale_
         k = len(self.classes_)
         rng = np.random.default_rng(int(self.seed))
         self.frequencies_ = (
-            find_frequencies(Z, y, k, n_peaks=self.n_peaks, max_rows=self.max_rows, max_pairs=self.max_pairs, rng=rng)
+            find_frequencies(
+                Z,
+                y,
+                k,
+                n_peaks=self.n_peaks,
+                max_rows=self.max_rows,
+                max_pairs=self.max_pairs,
+                harmonics=False,
+                rng=rng,
+            )
             if k > 1
             else np.zeros((self.n_peaks, X.shape[1]))
         )
