@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 import traceback
 from collections import defaultdict
 from pathlib import Path
@@ -215,13 +216,29 @@ def _run_isolated(group: list[Cell], threads: int, batch_seeds: bool) -> list[di
     from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
 
-    with ProcessPoolExecutor(max_workers=1, mp_context=mp.get_context("spawn")) as pool:
+    context = mp.get_context("spawn")
+    with ProcessPoolExecutor(
+        max_workers=1, mp_context=context, initializer=_exit_with, initargs=(os.getpid(),)
+    ) as pool:
         try:
             return pool.submit(_isolated_group, group, threads, batch_seeds).result()
         except BrokenProcessPool:
             return [
                 _base_record(c, threads) | {"error": "worker process died (killed, or out of memory)"} for c in group
             ]
+
+
+def _exit_with(parent: int) -> None:
+    """Worker initializer: exit as soon as ``parent`` is gone (a kill -9 of the run leaves no orphan)."""
+    import threading
+    import time
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True).start()
 
 
 def _failure(cell: Cell, threads: int, calibration: float | None = None) -> dict:
