@@ -104,6 +104,7 @@ FIVE_SEEDS = [0, 1, 2, 3, 4]
 # Variants that test whether spectral_mlp is general, not tuned to one generator.
 VARIANTS = [
     ("sum_mod", {"scale": 37.0}),
+    ("sum_mod", {"scale": 1000.0}),
     ("sum_mod", {"scale": 200.0, "n_classes": 2}),
     ("sum_mod", {"n_classes": 5}),
     ("sum_mod", {"weights": (1.0, -0.5)}),

@@ -83,7 +83,10 @@ def find_frequencies(
         found, floor = _scan(U, Yc, span, [(0,)], 4096, n_peaks)
     else:
         pairs = _subset(list(itertools.combinations(range(d), 2)), max_pairs, rng)
-        found, floor = _scan(U, Yc, span, pairs, 512 if len(pairs) <= 20 else 256, n_peaks)
+        grid = 512 if len(pairs) <= 20 else 256
+        found, floor = _scan(U, Yc, span, pairs, grid, n_peaks)
+        if len(pairs) <= 20 and (not found or found[0][0] < floor or _aliased(X, Yc, found[0])):
+            found, floor = _scan(U, Yc, span, pairs, 4 * grid, n_peaks)  # a pattern finer than the grid?
         if d >= 3 and (not found or found[0][0] < floor):
             triples = _subset(list(itertools.combinations(range(d), 3)), max_triples, rng)
             found, floor = _scan(U, Yc, span, triples, TRIPLE_GRID, n_peaks)
@@ -130,6 +133,17 @@ def _scan(U, Yc, span, groups, grid, n_peaks) -> tuple[list, float]:
             found.append((power, omega, g))
     found.sort(key=lambda t: -t[0])
     return found, noise_floor(Yc, len(groups) * grid ** len(groups[0]) / 2)
+
+
+def _aliased(X: np.ndarray, Yc: np.ndarray, peak: tuple) -> bool:
+    """True if a grid peak is an alias: the exact transform at its frequency holds little power.
+
+    Binning into G cells folds a frequency above G/2 cycles per feature range onto a lower one
+    (attenuated, but often still the strongest); evaluated exactly, that lower frequency is noise.
+    A real peak keeps at least ~40% of its grid power (it is within half a bin of the truth).
+    """
+    power, omega, _ = peak
+    return float(periodogram(X, Yc, omega[None])[0]) < 0.25 * power
 
 
 def noise_floor(Yc: np.ndarray, n_frequencies: float, false_alarm: float = 0.01, margin: float = 1.5) -> float:

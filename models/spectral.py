@@ -7,7 +7,9 @@ family looks for them in the training data only (models/frequency_search.py):
 1. centre the one-hot labels, Y_c = 1[y = c] - mean; their periodogram
    P(w) = sum_c |sum_i Y_ic exp(-2 pi i w.x_i)|^2 / n peaks where the labels repeat;
 2. for each pair of (standardised) features, bin the rows on a G x G grid and FFT (d = 1: a 1-D
-   grid); if no pair shows a peak above the power that labels independent of X would reach,
+   grid); if the strongest peak is below the power that labels independent of X would reach, or
+   an alias (a pattern finer than G / 2 cycles per feature range folds onto a lower frequency,
+   where the exact transform finds nothing), again on a 4G grid; if still no pair shows a peak,
    triples on a 128^3 grid (a pattern along x0 + x1 + x2 averages away in every pair);
 3. keep the strongest peaks above that noise floor; refine each with the exact non-uniform
    transform on a local grid (sub-bin precision), then by the conditional entropy of the labels
@@ -25,7 +27,7 @@ Cost: O(r P K) binning and O(P K G^2 log G) FFTs with r = min(n, max_rows) rows,
 most ``max_pairs``, a random subset beyond) and K classes; triples, when searched, O(T K G^3 log G)
 with T <= ``max_triples``; plus O(r K) per candidate in the refinement and O(r) per cut position;
 then the usual O(n epochs) training. At d = 20 (190 pairs, G = 256) the pair search takes seconds;
-at d = 3 the triple search ~3 s. It won't help when the label is not periodic along some
+the 4G rescan (only with <= 20 pairs) ~0.3 s a pair; at d = 3 the triple search ~3 s. It won't help when the label is not periodic along some
 direction, when the direction needs four or more features at once at high frequency, or at more
 than 64 cycles per feature range along a triple (the 128^3 grid's limit).
 """

@@ -25,6 +25,8 @@ def _found(params, n=2000, seed=0):
         {"weights": (0.3, 1.0)},
         {"n_noise_features": 6},
         {"label_noise": 0.2},
+        {"scale": 1000.0},  # 333 cycles per feature: above the 512-grid's 256, found on the finer grid
+        {"weights": (1.0, 10.0)},
     ],
 )
 def test_dominant_frequency_is_the_generators(params):
