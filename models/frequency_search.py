@@ -71,10 +71,8 @@ def find_frequencies(
     rows left over go to multiples of the strongest peak, else they stay zero.
     """
     rng = rng if rng is not None else np.random.default_rng(0)
-    n, d = X.shape
-    if n > max_rows:
-        keep = rng.choice(n, max_rows, replace=False)
-        X, y = X[keep], y[keep]
+    X, y = _subsample(X, y, max_rows, rng)
+    d = X.shape[1]
     Yc = _centred_onehot(y, n_classes)
     lo, hi = X.min(0), X.max(0)
     span = np.where(hi > lo, hi - lo, 1.0) * (1 + 1e-9)
@@ -85,9 +83,9 @@ def find_frequencies(
         pairs = _subset(list(itertools.combinations(range(d), 2)), max_pairs, rng)
         grid = 512 if len(pairs) <= 20 else 256
         found, floor = _scan(U, Yc, span, pairs, grid, n_peaks)
-        if len(pairs) <= 20 and (not found or found[0][0] < floor or _aliased(X, Yc, found[0])):
+        if len(pairs) <= 20 and (not _has_peak(found, floor) or _aliased(X, Yc, found[0])):
             found, floor = _scan(U, Yc, span, pairs, 4 * grid, n_peaks)  # a pattern finer than the grid?
-        if d >= 3 and (not found or found[0][0] < floor):
+        if d >= 3 and not _has_peak(found, floor):
             triples = _subset(list(itertools.combinations(range(d), 3)), max_triples, rng)
             found, floor = _scan(U, Yc, span, triples, TRIPLE_GRID, n_peaks)
     # Weak peaks are noise (pairs of irrelevant features, label noise): keep those near the top
@@ -113,6 +111,19 @@ def find_frequencies(
 
 
 TRIPLE_GRID = 128  # cells per axis for triples: resolves up to 64 cycles per feature range
+
+
+def _subsample(X: np.ndarray, y: np.ndarray, max_rows: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """At most ``max_rows`` rows, drawn without replacement (bounded cost at large n)."""
+    if len(X) <= max_rows:
+        return X, y
+    keep = rng.choice(len(X), max_rows, replace=False)
+    return X[keep], y[keep]
+
+
+def _has_peak(found: list, floor: float) -> bool:
+    """Whether the strongest scanned peak stands above the noise floor."""
+    return bool(found) and found[0][0] >= floor
 
 
 def _subset(groups: list[tuple], cap: int, rng: np.random.Generator) -> list[tuple]:
@@ -229,6 +240,11 @@ def phase_entropy(
     return total / (4 * len(X))
 
 
+def _phase_bins(n: int, n_classes: int) -> int:
+    """Phase bins for the entropy scores: ~20 rows a bin, 4 per class at least, 256 at most."""
+    return int(np.clip(n // 20, 4 * n_classes, 256))
+
+
 def _entropy_sum(counts: np.ndarray) -> np.ndarray:
     """n * H(class | bin) summed over bins; counts (..., bins, classes) -> (...)."""
     per_bin = counts.sum(-1, keepdims=True)
@@ -239,7 +255,7 @@ def _entropy_sum(counts: np.ndarray) -> np.ndarray:
 
 def _refine_by_phase(X, y, n_classes, omega, dims, width, rounds: int = 4, steps: int = 9) -> np.ndarray:
     """Sharpen ``omega`` by minimising :func:`phase_entropy` on shrinking local grids."""
-    bins = int(np.clip(len(X) // 20, 4 * n_classes, 256))
+    bins = _phase_bins(len(X), n_classes)
     width = np.asarray(width, dtype=float)
     for _ in range(rounds):
         offsets = np.linspace(-1, 1, steps)
@@ -274,14 +290,12 @@ def find_cut(
     (the jump of weights (1, -0.5, 0.7), which ~5% of rows cross, z = 21-27 at n = 1280).
     """
     omega = np.asarray(omega, dtype=float)
-    if len(X) > max_rows:
-        keep = (rng if rng is not None else np.random.default_rng(0)).choice(len(X), max_rows, replace=False)
-        X, y = X[keep], y[keep]
+    X, y = _subsample(X, y, max_rows, rng if rng is not None else np.random.default_rng(0))
     t = X @ omega
     lo, hi = float(t.min()), float(t.max())
     if not np.any(omega) or hi - lo < 2 * MIN_CYCLES:
         return np.inf
-    bins = int(np.clip(len(t) // 20, 4 * n_classes, 256))
+    bins = _phase_bins(len(t), n_classes)
     grid = np.linspace(lo + MIN_CYCLES, hi - MIN_CYCLES, CUT_GRID + 1)
     coarse = split_entropy(t, y, n_classes, bins, np.append(grid, np.inf))
     best = int(np.argmin(coarse[:-1]))

@@ -34,39 +34,35 @@ than 64 cycles per feature range along a triple (the 128^3 grid's limit).
 
 from __future__ import annotations
 
-import math
-
 import torch
 from torch import Tensor, nn
 
 from models.frequency_search import find_cut, find_frequencies
 from models.mlp import MLP, mlp_layers
+from models.periodic import FourierFeatures
 
 
-class SteppedFourierFeatures(nn.Module):
-    """[x, cos z, sin z, s, s cos z, s sin z] with z = 2 pi x W^T (W trainable), s = 1[x.u > cut].
+class SteppedFourierFeatures(FourierFeatures):
+    """:class:`FourierFeatures` [x, cos z, sin z] plus s and s [cos z, sin z], s = 1[x.u > cut].
 
     ``u`` and ``cut`` are fixed buffers; ``cut = inf`` (no cut found) makes s and its products 0,
     so every member has the same width and members with and without a cut stack.
     """
 
     def __init__(self, frequencies: Tensor, cut_direction: Tensor, cut: float, lr_scale: float = 1.0) -> None:
-        super().__init__()
-        self.frequencies = nn.Parameter(frequencies.float().clone())
-        self.frequencies.lr_scale = lr_scale  # read by the trainer's optimizer
+        super().__init__(frequencies, include_input=True, lr_scale=lr_scale)
         self.register_buffer("cut_direction", cut_direction.float().clone())
         self.register_buffer("cut", torch.tensor(float(cut)))
 
     @property
     def d_out(self) -> int:
-        m, d = self.frequencies.shape
-        return d + 1 + 4 * m
+        return super().d_out + 1 + 2 * self.frequencies.shape[0]
 
     def forward(self, x: Tensor) -> Tensor:
-        z = 2 * math.pi * x @ self.frequencies.t()
-        waves = torch.cat([torch.cos(z), torch.sin(z)], -1)
+        features = super().forward(x)
+        waves = features[..., x.shape[-1] :]
         side = (x @ self.cut_direction > self.cut).to(x.dtype).unsqueeze(-1)
-        return torch.cat([x, waves, side, side * waves], -1)
+        return torch.cat([features, side, side * waves], -1)
 
 
 class SpectralMLP(MLP):

@@ -99,7 +99,7 @@ def test_killed_run_resumes_without_lost_or_duplicated_cells(tmp_path, isolate):
         time.sleep(0.05)
     proc.send_signal(signal.SIGKILL)  # the run only: a worker must notice and exit by itself
     proc.wait()
-    orphans = _wait_for_empty_group(proc.pid, seconds=10)
+    orphans = _survivors(proc.pid, seconds=10)
     assert not orphans, "a worker outlived the killed run"
     before = len(lines(path))
     assert 2 <= before < 8, "the kill should land mid-run"
@@ -112,7 +112,7 @@ def test_killed_run_resumes_without_lost_or_duplicated_cells(tmp_path, isolate):
         assert all(r["peak_rss_mb"] > 50 for r in recs)
 
 
-def _wait_for_empty_group(pgid: int, seconds: float) -> bool:
+def _survivors(pgid: int, seconds: float) -> bool:
     """True if processes of group ``pgid`` still run after ``seconds`` (they are then killed)."""
     deadline = time.time() + seconds
     while time.time() < deadline:
