@@ -1,4 +1,10 @@
-"""Command line: ``python -m bench {all,run,list,report}``."""
+"""Command line: ``python -m bench COMMAND``.
+
+Commands: ``all`` (the main job), ``run`` (any grid or named suite), ``list``, ``report`` (tables
+from records), ``sweep`` (learning curves, frequency sweep), ``figures`` (decision maps),
+``baseline`` (the regression gate's reference), ``compare`` (the gate), ``throughput`` (trainer
+speed). Exit codes: 0 done, 1 a cell failed or a regression, 2 bad input.
+"""
 
 from __future__ import annotations
 
@@ -144,8 +150,18 @@ def _list() -> int:
     return 0
 
 
+def write_report(out: Path) -> list[Path]:
+    """Figures drawn from the records of ``out`` (and its sub-folders), then the tables and page."""
+    from bench import plots, report
+
+    df, extra = report.load(out)
+    figures = plots.from_records(df, extra, out / "figures")
+    figures += sorted(p for p in (out / "figures").glob("decision_regions_*.png") if p not in figures)
+    return report.write(out, df, extra, figures)
+
+
 def _execute(suite_list: list[suites.Suite], args) -> int:
-    from bench import report, runner
+    from bench import runner
     from bench.timing import free_cores, pin_threads
 
     threads = pin_threads(args.threads or free_cores())
@@ -162,7 +178,7 @@ def _execute(suite_list: list[suites.Suite], args) -> int:
             batch_seeds=s.batch_seeds,
             isolate=s.isolate,
         )
-    written = report.write(args.out / "records.jsonl", args.out)
+    written = write_report(args.out)
     print("tables: " + ", ".join(str(p) for p in written), file=sys.stderr)
     if failed:
         print(f"{failed} cell(s) failed; see the Failures section of {args.out / 'README.md'}", file=sys.stderr)
@@ -201,56 +217,72 @@ def _throughput(args) -> int:
     return 0
 
 
+def _report(args) -> int:
+    for p in write_report(args.out):
+        print(p)
+    return 0
+
+
+def _figures(args) -> int:
+    from bench import plots
+    from bench.timing import free_cores, pin_threads
+
+    threads = pin_threads(args.threads or free_cores())
+    (args.out / "figures").mkdir(parents=True, exist_ok=True)
+    for p in plots.decision_regions(args.out / "figures", threads=threads):
+        print(p)
+    write_report(args.out)
+    return 0
+
+
+def _sweep(args) -> int:
+    chosen = suites.SUITES["sweep"]
+    if args.models:
+        suites.check_names("model", args.models, models.NAMES)
+        chosen = [dataclasses.replace(s, models=[m for m in s.models if m in args.models]) for s in chosen]
+        chosen = [s for s in chosen if s.models]
+    return _execute(chosen, args)
+
+
+def _baseline(args) -> int:
+    args.threads = args.threads or 1  # one thread: the steadiest timings, and what CI's gate run uses
+    return _execute(suites.SUITES["quick"], args)
+
+
+def _all(args) -> int:
+    return _execute([dataclasses.replace(s, devices=[args.device]) for s in suites.SUITES["all"]], args)
+
+
+def _run(args) -> int:
+    if args.suite:
+        return _execute(suites.SUITES[args.suite], args)
+    suites.check_names("dataset", args.datasets, datasets.NAMES)
+    suites.check_names("model", args.models, models.NAMES)
+    chosen = suites.custom(
+        datasets_=args.datasets, sizes=args.n, models_=args.models, seeds=args.seeds, devices=[args.device]
+    )
+    return _execute([dataclasses.replace(s, isolate=args.isolate) for s in chosen], args)
+
+
+COMMANDS = {
+    "all": _all,
+    "run": _run,
+    "list": lambda args: _list(),
+    "report": _report,
+    "sweep": _sweep,
+    "figures": _figures,
+    "baseline": _baseline,
+    "compare": _compare,
+    "throughput": _throughput,
+}
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
-        if args.command == "list":
-            return _list()
-        if args.command == "report":
-            from bench import report
-
-            for p in report.write(args.out / "records.jsonl", args.out):
-                print(p)
-            return 0
-        if args.command == "compare":
-            return _compare(args)
-        if args.threads is not None and args.threads < 1:
+        if getattr(args, "threads", None) is not None and args.threads < 1:
             raise ValueError(f"--threads must be at least 1, got {args.threads}")
-        if args.command == "throughput":
-            return _throughput(args)
-        if args.command == "figures":
-            from bench import plots, report
-            from bench.timing import free_cores, pin_threads
-
-            threads = pin_threads(args.threads or free_cores())
-            (args.out / "figures").mkdir(parents=True, exist_ok=True)
-            for p in plots.decision_regions(args.out / "figures", threads=threads):
-                print(p)
-            report.write(args.out / "records.jsonl", args.out)
-            return 0
-        if args.command == "sweep":
-            chosen = suites.SUITES["sweep"]
-            if args.models:
-                suites.check_names("model", args.models, models.NAMES)
-                chosen = [dataclasses.replace(s, models=[m for m in s.models if m in args.models]) for s in chosen]
-                chosen = [s for s in chosen if s.models]
-            return _execute(chosen, args)
-        if args.command == "baseline":
-            args.threads = args.threads or 1  # one thread: the steadiest timings, and what CI's gate run uses
-            return _execute(suites.SUITES["quick"], args)
-        if args.command == "all":
-            chosen = [dataclasses.replace(s, devices=[args.device]) for s in suites.SUITES["all"]]
-            return _execute(chosen, args)
-        if args.suite:
-            chosen = suites.SUITES[args.suite]
-        else:
-            suites.check_names("dataset", args.datasets, datasets.NAMES)
-            suites.check_names("model", args.models, models.NAMES)
-            chosen = suites.custom(
-                datasets_=args.datasets, sizes=args.n, models_=args.models, seeds=args.seeds, devices=[args.device]
-            )
-            chosen = [dataclasses.replace(s, isolate=args.isolate) for s in chosen]
-        return _execute(chosen, args)
+        return COMMANDS[args.command](args)
     except (ValueError, FileNotFoundError, RuntimeError) as exc:
         print(f"bench: error: {exc}", file=sys.stderr)
         return 2

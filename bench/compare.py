@@ -49,11 +49,6 @@ class CompareError(ValueError):
     """Bad input: exit code 2."""
 
 
-def _machine_id(df: pd.DataFrame) -> tuple:
-    m = df["machine"].iloc[-1]
-    return (m.get("cpu"), m.get("cores"), m.get("threads"), m.get("gpu"))
-
-
 def _calibrate(df: pd.DataFrame) -> pd.DataFrame:
     """Times in units of the run's calibration workload; rates per such unit."""
     scale = df["calibration_s"].astype(float).fillna(1.0) if "calibration_s" in df else 1.0
@@ -65,17 +60,11 @@ def _frame(path: Path) -> pd.DataFrame:
     if path.is_dir():
         path = path / "records.jsonl"
     try:
-        rows = records.load(path)
+        df = report.ok(report.frame(path)).copy()  # plain cells: a tta curve is another measurement
     except (FileNotFoundError, ValueError) as exc:
         raise CompareError(str(exc)) from None
-    missing = set(records.REQUIRED) - {k for r in rows for k in r}
-    if not rows or missing:
-        raise CompareError(f"{path}: not a bench records file (missing {sorted(missing) or 'records'})")
-    df = pd.DataFrame(records.latest(rows))
-    df = df[df.status == "ok"].copy()
     if df.empty:
         raise CompareError(f"{path}: no successful records")
-    df = report.with_param_columns(df)
     df["raw_fit_s"] = df["fit_s"]
     return df
 
@@ -113,8 +102,8 @@ def compare(baseline: Path, current: Path) -> tuple[pd.DataFrame, dict]:
         raise CompareError("baseline and current share no (dataset, model, device) cell")
     rows = []
     for _, cell in common.iterrows():
-        sel_b = (base[CELL] == cell.values).all(1)
-        sel_c = (cur[CELL] == cell.values).all(1)
+        sel_b = (base[CELL] == cell.values).all(axis=1)
+        sel_c = (cur[CELL] == cell.values).all(axis=1)
         for m in METRICS:
             b = base.loc[sel_b, m.column].astype(float).dropna().to_numpy()
             c = cur.loc[sel_c, m.column].astype(float).dropna().to_numpy()
@@ -138,7 +127,8 @@ def compare(baseline: Path, current: Path) -> tuple[pd.DataFrame, dict]:
                     "verdict": verdict,
                 }
             )
-    same = "same machine" if _machine_id(base) == _machine_id(cur) else "different machines"
+    same_machine = records.fingerprint(base["machine"].iloc[-1]) == records.fingerprint(cur["machine"].iloc[-1])
+    same = "same machine" if same_machine else "different machines"
     machines = {"baseline": _machine(base), "current": _machine(cur), "times": f"calibrated ({same})"}
     return pd.DataFrame(rows), machines
 

@@ -1,4 +1,7 @@
-"""Figures (matplotlib PNG) for results/figures/: from records, and decision-region maps."""
+"""Figures (matplotlib PNG) for results/figures/: from records, and decision-region maps.
+
+Plots draw; ``bench.report`` puts the figures on the page.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +10,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-import datasets
 import models
+from bench.report import ok
 
 
 def _plt():
@@ -27,24 +30,34 @@ def _save(fig, path: Path, dpi: int = 110) -> Path:
     return path
 
 
-def _ok(df: pd.DataFrame) -> pd.DataFrame:
-    return df[(df.status == "ok") & (df.tag == "")]
+def _label(model: str, device: str, devices: int) -> str:
+    return model if devices < 2 else f"{model} ({device})"
+
+
+def from_records(df: pd.DataFrame, extra: dict[str, pd.DataFrame], out: Path) -> list[Path]:
+    """Every figure drawn from records: loss curves, and from a sweep learning and frequency curves."""
+    out.mkdir(parents=True, exist_ok=True)
+    made = loss_curves(df, out)
+    if "sweep" in extra:
+        made += learning_curves(extra["sweep"], out) + frequency_sweep(extra["sweep"], out)
+    return made
 
 
 def learning_curves(df: pd.DataFrame, out: Path) -> list[Path]:
     """Held-out accuracy vs n (log x, mean ± std band) and fit time vs n (log-log), per dataset."""
     plt = _plt()
-    ok = _ok(df)
-    ok = ok[ok.dparams == "{}"]
+    done = ok(df)
+    done = done[done.dparams == "{}"]
     written = []
-    for dataset, g in ok.groupby("dataset"):
+    for dataset, g in done.groupby("dataset"):
         if g.n.nunique() < 2:
             continue
         fig, (ax_acc, ax_t) = plt.subplots(1, 2, figsize=(13, 5))
-        for model, c in g.groupby("model"):
+        for (model, device), c in g.groupby(["model", "device"]):
+            label = _label(model, device, g.device.nunique())
             stats = c.groupby("n").agg(mean=("test_acc", "mean"), std=("test_acc", "std"), t=("fit_s", "median"))
             stats["std"] = stats["std"].fillna(0)
-            (line,) = ax_acc.plot(stats.index, stats["mean"], marker="o", label=model)
+            (line,) = ax_acc.plot(stats.index, stats["mean"], marker="o", label=label)
             ax_acc.fill_between(
                 stats.index,
                 stats["mean"] - stats["std"],
@@ -52,7 +65,7 @@ def learning_curves(df: pd.DataFrame, out: Path) -> list[Path]:
                 alpha=0.15,
                 color=line.get_color(),
             )
-            ax_t.plot(stats.index, stats["t"], marker="o", label=model, color=line.get_color())
+            ax_t.plot(stats.index, stats["t"], marker="o", label=label, color=line.get_color())
         ax_acc.set(
             xscale="log",
             xlabel="rows generated (n)",
@@ -76,15 +89,15 @@ def learning_curves(df: pd.DataFrame, out: Path) -> list[Path]:
 def frequency_sweep(df: pd.DataFrame, out: Path) -> list[Path]:
     """Held-out accuracy vs sum_mod's scale (stripes per unit of x0+x1)."""
     plt = _plt()
-    ok = _ok(df)
-    ok = ok[(ok.dataset == "sum_mod") & ok.dataset_params.map(lambda p: set(p) == {"scale"})]
-    if ok.empty:
+    done = ok(df)
+    done = done[(done.dataset == "sum_mod") & done.dataset_params.map(lambda p: set(p) == {"scale"})]
+    if done.empty:
         return []
-    ok = ok.assign(scale=ok.dataset_params.map(lambda p: p["scale"]))
+    done = done.assign(scale=done.dataset_params.map(lambda p: p["scale"]))
     fig, ax = plt.subplots(figsize=(7, 5))
-    for model, c in ok.groupby("model"):
+    for (model, device), c in done.groupby(["model", "device"]):
         stats = c.groupby("scale").test_acc.agg(["mean", "std"]).fillna(0)
-        (line,) = ax.plot(stats.index, stats["mean"], marker="o", label=model)
+        (line,) = ax.plot(stats.index, stats["mean"], marker="o", label=_label(model, device, done.device.nunique()))
         ax.fill_between(
             stats.index, stats["mean"] - stats["std"], stats["mean"] + stats["std"], alpha=0.15, color=line.get_color()
         )
@@ -93,7 +106,7 @@ def frequency_sweep(df: pd.DataFrame, out: Path) -> list[Path]:
         xscale="log",
         xlabel="scale (label = int(scale·(x0+x1)) mod 3)",
         ylabel="held-out accuracy",
-        title=f"sum_mod, n={ok.n.iloc[0]}: accuracy vs frequency",
+        title=f"sum_mod, n={done.n.iloc[0]}: accuracy vs frequency",
     )
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
@@ -101,10 +114,12 @@ def frequency_sweep(df: pd.DataFrame, out: Path) -> list[Path]:
 
 
 def loss_curves(df: pd.DataFrame, out: Path) -> list[Path]:
-    """The seed's MLP vs a correct MLP: mean training loss per epoch, seed 0."""
+    """The seed's MLP vs a correct MLP: mean training loss per epoch, seed 0, one device (cpu if it ran)."""
     plt = _plt()
-    ok = _ok(df)
-    pick = ok[ok.model.isin(["seed_mlp", "mlp"]) & (ok.seed == 0) & (ok.dparams == "{}") & (ok.n == 2000)]
+    done = ok(df)
+    pick = done[done.model.isin(["seed_mlp", "mlp"]) & (done.seed == 0) & (done.dparams == "{}") & (done.n == 2000)]
+    if not pick.empty:
+        pick = pick[pick.device == ("cpu" if (pick.device == "cpu").any() else pick.device.iloc[0])]
     if pick.empty:
         return []
     fig, axes = plt.subplots(1, pick.dataset.nunique(), figsize=(12, 4.5), squeeze=False)
@@ -126,24 +141,29 @@ def loss_curves(df: pd.DataFrame, out: Path) -> list[Path]:
 
 
 def decision_regions(out: Path, *, n: int = 2000, seed: int = 0, resolution: int = 200, threads: int = 2) -> list[Path]:
-    """Each family's predictions over the unit square (like the thread's scatter plots)."""
+    """Each family's predictions over the unit square (like the thread's scatter plots).
+
+    Fitted on the same split as the tables' cells of this seed, so "held-out" means the same here.
+    """
+    from bench.runner import split
+    from bench.suites import Cell
+
     plt = _plt()
     grid = np.linspace(0, 1, resolution)
     G = np.stack(np.meshgrid(grid, grid), -1).reshape(-1, 2)
     written = []
     for dataset in ("sum_mod", "sum_bin"):
-        X, y = datasets.generate(dataset, n=n, seed=seed)
-        train = np.random.default_rng(seed).permutation(n)[: int(0.8 * n)]
+        X_train, X_test, y_train, y_test = split(Cell(dataset, {}, n, "", {}, "cpu", seed))
         cols = 5
         rows = int(np.ceil((len(models.NAMES) + 1) / cols))
         fig, axes = plt.subplots(rows, cols, figsize=(3.2 * cols, 3.3 * rows))
         axes = axes.ravel()
+        X, y = np.vstack([X_train, X_test]), np.concatenate([y_train, y_test])
         axes[0].scatter(X[:, 0], X[:, 1], c=y, s=2, cmap="viridis")
         axes[0].set_title("data (labels)", fontsize=9)
         for ax, name in zip(axes[1:], models.NAMES):
-            est = models.create(name, seed=seed, device="cpu", n_threads=threads).fit(X[train], y[train])
-            test = np.setdiff1d(np.arange(n), train)
-            acc = float(np.mean(est.predict(X[test]) == y[test]))
+            est = models.create(name, seed=seed, device="cpu", n_threads=threads).fit(X_train, y_train)
+            acc = float(np.mean(est.predict(X_test) == y_test))
             ax.imshow(
                 est.predict(G).reshape(resolution, resolution),
                 origin="lower",

@@ -8,6 +8,7 @@ import json
 import os
 import platform
 import subprocess
+import sys
 from functools import cache
 from importlib import metadata
 from pathlib import Path
@@ -15,13 +16,86 @@ from pathlib import Path
 from bench import ROOT
 
 SCHEMA_VERSION = 1
-REQUIRED = (
-    "schema", "key", "dataset", "dataset_params", "n", "n_train", "n_test", "model", "model_params",
-    "device", "seed", "status", "error", "train_acc", "val_acc", "test_acc", "fit_s", "predict_s",
-    "epochs", "train_samples_per_s", "fit_rows_per_s", "predict_rows_per_s", "machine", "versions",
-    "commit", "utc",
-)  # fmt: skip
+# The record schema, documented once: every record has these fields (None where not measured).
+FIELDS: dict[str, str] = {
+    "schema": "record format version (SCHEMA_VERSION)",
+    "key": "cell id: hash of dataset, dataset_params, n, model, model_params (+ tag), device, seed",
+    "tag": "'' for plain cells; 'tta' for cells that record a held-out accuracy curve",
+    "dataset": "dataset name (datasets.NAMES)",
+    "dataset_params": "generator parameters given (defaults omitted)",
+    "n": "rows generated",
+    "n_train": "rows the model was fitted on (80%)",
+    "n_test": "held-out rows (20%), never seen in fit",
+    "n_classes": "classes the generator can emit",
+    "ceiling": "best achievable expected held-out accuracy (label noise)",
+    "model": "family name (models.NAMES)",
+    "model_params": "hyperparameters given (defaults omitted)",
+    "device": "cpu | cuda",
+    "seed": "drives data, split, initialisation and batch order",
+    "status": "ok | failed | skipped",
+    "error": "last line of the exception (failed) or the reason (skipped)",
+    "train_acc": "accuracy on the training rows",
+    "val_acc": "best validation accuracy (families that early-stop), else None",
+    "test_acc": "held-out accuracy",
+    "fit_s": "seconds in fit; for seeds batched into one model, the batch's time / seeds",
+    "predict_s": "seconds for predict_proba on the held-out rows",
+    "epochs": "epochs (neural) or boosting iterations",
+    "train_samples_per_s": "rows x epochs / fit_s (neural)",
+    "fit_rows_per_s": "n_train / fit_s",
+    "predict_rows_per_s": "n_test / predict_s",
+    "machine": "cpu, cores, host, os, python, gpu, cuda, driver, threads",
+    "versions": "library versions (LIBRARIES)",
+    "commit": "git commit of the code, -dirty when tracked files differed",
+    "utc": "when the record was made",
+    "calibration_s": "bench.timing.calibrate() seconds, measured just before the cell's group",
+}
+# Present when they apply; documented here too.
+OPTIONAL: dict[str, str] = {
+    "fit_group_s": "seconds of the batched fit the cell was part of",
+    "group_size": "cells fitted together in that batch",
+    "best_epoch": "epoch whose weights were kept (early stopping restores them)",
+    "samples_seen": "training rows x epochs",
+    "iterations": "boosting rounds",
+    "loss_curve": "mean training loss per epoch",
+    "last_loss_curve": "loss of each epoch's last batch (what the seed printed)",
+    "candidate": "hyperparameters chosen on validation (e.g. sigma)",
+    "monitor_curve": "(train seconds, held-out accuracy) per epoch, tta cells only",
+    "peak_rss_mb": "peak resident memory of the process that ran the group (isolated runs)",
+}
+REQUIRED = tuple(FIELDS)
+STATUSES = ("ok", "failed", "skipped")
 LIBRARIES = ("torch", "numpy", "scikit-learn", "catboost", "xgboost", "tabm", "rtdl_num_embeddings", "pandas")
+
+
+def new(*, threads: int, **fields) -> dict:
+    """A record with every schema field: provenance filled in, status 'failed' until set."""
+    unknown = set(fields) - set(FIELDS) - set(OPTIONAL)
+    if unknown:
+        raise ValueError(f"not record fields: {sorted(unknown)}")
+    provenance = {
+        "schema": SCHEMA_VERSION,
+        "status": "failed",
+        "machine": machine(threads),
+        "versions": versions(),
+        "commit": git_commit(),
+        "utc": utc_now(),
+    }
+    return dict.fromkeys(FIELDS) | provenance | fields
+
+
+def check(record) -> None:
+    """Raise ValueError unless ``record`` is a bench record (a dict with the schema's fields)."""
+    if not isinstance(record, dict):
+        raise ValueError(f"a record is a JSON object, got {type(record).__name__}")
+    missing = [k for k in REQUIRED if k not in record]
+    if missing:
+        shown = ", ".join(missing[:4]) + (f" and {len(missing) - 4} more" if len(missing) > 4 else "")
+        raise ValueError(f"record lacks {shown}")
+    if not isinstance(record["key"], str) or record["status"] not in STATUSES:
+        raise ValueError(f"record has a bad key or status ({record['key']!r}, {record['status']!r})")
+    for name in ("machine", "versions", "dataset_params", "model_params"):
+        if not isinstance(record[name], dict):
+            raise ValueError(f"record field {name!r} must be an object, got {record[name]!r}")
 
 
 def cell_key(dataset: str, dataset_params: dict, n: int, model: str, model_params: dict, device: str, seed: int) -> str:
@@ -32,9 +106,7 @@ def cell_key(dataset: str, dataset_params: dict, n: int, model: str, model_param
 
 def append(path: Path, record: dict) -> None:
     """Append one record as one ``write`` of one line: a kill leaves the file whole."""
-    missing = [k for k in REQUIRED if k not in record]
-    if missing:
-        raise ValueError(f"record lacks {missing}")
+    check(record)
     line = (json.dumps(record, sort_keys=True, allow_nan=False, default=_jsonable) + "\n").encode()
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
@@ -52,22 +124,78 @@ def _jsonable(value):
 
 
 def load(path: Path) -> list[dict]:
-    """All records of a file; a torn last line (a crash mid-write elsewhere) is skipped."""
+    """All records of a file, each checked against the schema.
+
+    A last line without its newline that is not a record (a run killed mid-write) is ignored
+    with a warning; any other line that is not a record is an error naming the file and line.
+    """
     path = Path(path)
-    if not path.exists():
+    if not path.is_file():
         raise FileNotFoundError(f"no records file at {path}")
+    lines, torn = _lines(path)
     records = []
-    lines = path.read_text().splitlines()
-    for i, line in enumerate(lines):
-        if not line.strip():
-            continue
-        try:
-            records.append(json.loads(line))
-        except json.JSONDecodeError as exc:
-            if i == len(lines) - 1:
-                continue
-            raise ValueError(f"{path}:{i + 1}: not a JSON record ({exc.msg})") from None
+    for i, line in enumerate(lines, start=1):
+        if line.strip():
+            records.append(_parse(path, i, line))
+    if torn is not None:
+        warn(f"{path}:{len(lines) + 1}: incomplete last line (a run killed mid-write?) ignored")
     return records
+
+
+def _lines(path: Path) -> tuple[list[str], str | None]:
+    """Complete lines, and the torn tail (None if the file ends cleanly or with a whole record)."""
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError:
+        raise ValueError(f"{path}: not a records file (binary data)") from None
+    lines = text.split("\n")
+    tail = lines.pop()
+    if not tail.strip():
+        return lines, None
+    try:
+        check(json.loads(tail))
+    except ValueError:  # JSONDecodeError is a ValueError
+        return lines, tail
+    return lines + [tail], None
+
+
+def _parse(path: Path, number: int, line: str) -> dict:
+    try:
+        record = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{path}:{number}: not a JSON record ({exc.msg})") from None
+    try:
+        check(record)
+    except ValueError as exc:
+        raise ValueError(f"{path}:{number}: not a bench record: {exc}") from None
+    return record
+
+
+def set_aside_torn(path: Path) -> None:
+    """Before appending: move a torn last line to ``<path>.torn`` (kept, not deleted) and end
+    the file on a newline, so the next record starts on a line of its own."""
+    path = Path(path)
+    if not path.is_file() or path.stat().st_size == 0:
+        return
+    with path.open("rb") as f:
+        f.seek(-1, os.SEEK_END)
+        if f.read(1) == b"\n":
+            return
+    lines, torn = _lines(path)
+    if torn is None:  # a whole record without its newline
+        with path.open("ab") as f:
+            f.write(b"\n")
+        return
+    with open(f"{path}.torn", "ab") as f:
+        f.write(torn.encode() + b"\n")
+    keep = sum(len(line.encode()) + 1 for line in lines)
+    os.truncate(path, keep)
+    warn(f"{path}: incomplete last line moved to {path}.torn")
+
+
+def warn(message: str) -> None:
+    """One line on stderr."""
+    print(f"bench: warning: {message}", file=sys.stderr)
 
 
 def latest(records: list[dict]) -> list[dict]:
@@ -96,7 +224,8 @@ def _base_commit(commit: str | None) -> str:
     return (commit or "unknown").removesuffix("-dirty")
 
 
-def _fingerprint(m: dict | None) -> tuple:
+def fingerprint(m: dict | None) -> tuple:
+    """What identifies a machine: CPU model, cores, host name and GPU (not the threads used)."""
     m = m or {}
     return tuple(m.get(k) for k in ("cpu", "cores", "host", "gpu"))
 
@@ -106,7 +235,7 @@ def _made_here(record: dict) -> bool:
     return (
         commit != "unknown"
         and commit == _base_commit(git_commit())
-        and (_fingerprint(record.get("machine")) == _fingerprint(_static_machine()))
+        and fingerprint(record.get("machine")) == fingerprint(_static_machine())
     )
 
 

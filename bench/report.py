@@ -1,4 +1,8 @@
-"""Markdown tables derived from records: never written by hand."""
+"""Markdown tables derived from records: never written by hand.
+
+Every table is a pure function of a records frame (:func:`frame`); :func:`page` assembles them,
+the prose in ``TEXT`` and the figures that ``bench.plots`` drew into the results page.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +16,43 @@ from bench import records
 
 LN = {k: math.log(k) for k in range(2, 11)}
 OVERFIT_GAP = 0.2  # train minus held-out accuracy above this is flagged
+SUBFOLDERS = ("variants", "sweep")  # with their own records.jsonl, they add sections to the page
+
+# The page's prose, in one place.
+TEXT = {
+    "intro": "Regenerated from `records.jsonl` by `python -m bench report`; do not edit by hand.",
+    "accuracy": "Held-out is the 20% the model never saw; best achievable ≈ {ceiling:.3f}. "
+    "Train accuracy is shown only to expose overfitting.",
+    "throughput": "Fit time is wall time from `fit` to return (imports and a warm-up fit excluded); when seeds "
+    "train as one batched model it is the batch's time divided by the seeds in it. "
+    "Train samples/s counts gradient samples (rows × epochs).",
+    "device_one": "Only one device ran here, so there is no CPU-vs-GPU comparison.",
+    "device_machines": "The CPU and GPU records come from different machines ({machines}); a speedup between "
+    "them would compare machines, not devices, so none is shown.",
+    "device": "Like for like, on one machine ({machine}): median seconds per epoch (neural) or per "
+    "boosting iteration (trees), so that early stopping at different epochs does not count as speed.",
+    "seed_mlp": "The seed's own network, reproduced with its bugs. Two causes keep it near chance:\n"
+    "1. **Softmax before `CrossEntropyLoss`**: the loss applies log-softmax again, so outputs live in "
+    "[0, 1], the loss cannot go below ≈ 0.55 for 3 classes, and gradients are squashed (the slow fall on "
+    "sum_bin, the plateau ≈ 1.09 on sum_mod).\n"
+    "2. **Two hidden units** (2 → 2 → 3, ReLU): far too little capacity for 67 stripes; with a dead "
+    "unit it is linear.",
+    "tta": "Seconds of training (frequency search included, evaluation of the curve excluded) until held-out "
+    "accuracy first reaches the target; the held-out set is only read for this curve, never to select.",
+    "sweep": "Per family and size: held-out accuracy (mean), fit seconds per seed (median), peak resident memory "
+    "of the process that ran the group (MB, imports included):",
+    "skipped": "Skipped, with the reason recorded:",
+    "no_failures": "No failed cells.",
+}
+CAPTIONS = {
+    "decision_regions_sum_mod.png": "sum_mod: what each family predicts over the unit square, held-out "
+    "accuracy on the tables' split of seed 0 (`python -m bench figures`)",
+    "decision_regions_sum_bin.png": "sum_bin: what each family predicts over the unit square",
+    "loss_curves.png": "training loss per epoch, seed 0",
+    "learning_curve_sum_mod.png": "sum_mod: held-out accuracy and fit time vs n",
+    "learning_curve_sum_bin.png": "sum_bin: held-out accuracy and fit time vs n",
+    "frequency_sweep.png": "sum_mod: held-out accuracy vs frequency (scale)",
+}
 
 
 def with_param_columns(df: pd.DataFrame) -> pd.DataFrame:
@@ -27,10 +68,14 @@ def frame(path: Path) -> pd.DataFrame:
     if not rows:
         raise ValueError(f"{path} holds no records")
     df = with_param_columns(pd.DataFrame(rows))
-    if "tag" not in df:
-        df["tag"] = ""
-    df["tag"] = df["tag"].fillna("")
+    df["tag"] = df["tag"].fillna("") if "tag" in df else ""
     return df
+
+
+def ok(df: pd.DataFrame, tag: str | None = "") -> pd.DataFrame:
+    """Successful records; of one tag ('' plain cells, 'tta'), or of any tag with ``tag=None``."""
+    keep = df.status == "ok"
+    return df[keep if tag is None else keep & (df.tag == tag)]
 
 
 def _pm(values: pd.Series, digits: int = 3) -> str:
@@ -56,6 +101,7 @@ def _model_name(model: str, mparams: str) -> str:
 
 
 def header(df: pd.DataFrame) -> str:
+    """Which machine, threads, libraries and commits made these records, and when."""
     m = df["machine"].iloc[-1]
     v = df["versions"].iloc[-1]
     libs = ", ".join(f"{k} {val}" for k, val in v.items() if val)
@@ -68,9 +114,9 @@ def header(df: pd.DataFrame) -> str:
 
 
 def accuracy_tables(df: pd.DataFrame) -> str:
-    ok = df[(df.status == "ok") & (df.tag == "")]
+    """Per dataset: each family's held-out and train accuracy, mean ± std over seeds, best first."""
     parts = []
-    for (dataset, dparams, n), g in ok.groupby(["dataset", "dparams", "n"], sort=False):
+    for (dataset, dparams, n), g in ok(df).groupby(["dataset", "dparams", "n"], sort=False):
         rows = []
         for (model, mparams, device), c in g.groupby(["model", "mparams", "device"], sort=False):
             gap = (c.train_acc - c.test_acc).mean()
@@ -90,20 +136,19 @@ def accuracy_tables(df: pd.DataFrame) -> str:
                     "_sort": c.test_acc.mean(),
                 }
             )
-        table = pd.DataFrame(rows).sort_values("_sort", ascending=False).drop(columns="_sort")
-        ceiling = g["ceiling"].iloc[0] if "ceiling" in g else 1.0
+        table = pd.DataFrame(rows).sort_values("_sort", ascending=False, kind="stable").drop(columns="_sort")
+        ceiling = g["ceiling"].iloc[0] if "ceiling" in g and pd.notna(g["ceiling"].iloc[0]) else 1.0
         parts.append(
-            f"### {_dataset_title(dataset, dparams, n)}\n\nHeld-out is the 20% the model never saw; "
-            f"best achievable ≈ {ceiling:.3f}. Train accuracy is shown only to expose overfitting.\n\n"
+            f"### {_dataset_title(dataset, dparams, n)}\n\n{TEXT['accuracy'].format(ceiling=ceiling)}\n\n"
             + table.to_markdown(index=False)
         )
     return "\n\n".join(parts)
 
 
 def throughput_tables(df: pd.DataFrame) -> str:
-    ok = df[(df.status == "ok") & (df.tag == "")]
+    """Per cell: median fit seconds per seed, fit and predict rows/s, epochs, seeds per batched fit."""
     rows = []
-    for (dataset, dparams, n, model, mparams, device), c in ok.groupby(
+    for (dataset, dparams, n, model, mparams, device), c in ok(df).groupby(
         ["dataset", "dparams", "n", "model", "mparams", "device"], sort=False
     ):
         rows.append(
@@ -119,54 +164,66 @@ def throughput_tables(df: pd.DataFrame) -> str:
                 "seeds per batched fit": int(c.group_size.max()) if "group_size" in c else 1,
             }
         )
-    note = (
-        "Fit time is wall time from `fit` to return (imports and a warm-up fit excluded); when seeds "
-        "train as one batched model it is the batch's time divided by the seeds in it. "
-        "Train samples/s counts gradient samples (rows × epochs)."
-    )
-    return note + "\n\n" + pd.DataFrame(rows).to_markdown(index=False)
+    return TEXT["throughput"] + "\n\n" + pd.DataFrame(rows).to_markdown(index=False)
 
 
 def device_table(df: pd.DataFrame) -> str:
-    ok = df[(df.status == "ok") & (df.tag == "")]
-    if ok.device.nunique() < 2:
-        return "Only one device ran (no GPU on this machine), so there is no CPU-vs-GPU comparison here."
-    med = ok.groupby(["dataset", "dparams", "n", "model", "mparams", "device"]).fit_s.median().unstack("device")
-    med = med.dropna()
-    med["GPU speedup (cpu / cuda)"] = med["cpu"] / med["cuda"]
-    return med.reset_index().drop(columns=["dparams", "mparams"]).to_markdown(index=False, floatfmt=".3g")
+    """CPU vs GPU on the same cells: seconds per epoch (or iteration) and the speedup, one machine only."""
+    done = ok(df)
+    if done.device.nunique() < 2:
+        return TEXT["device_one"]
+    machines = {records.fingerprint(m) for m in done["machine"]}
+    if len(machines) > 1:
+        names = "; ".join(sorted(f"{m[2]} ({m[0]}, GPU {m[3]})" for m in machines))
+        return TEXT["device_machines"].format(machines=names)
+    per_epoch = done.assign(s_per_epoch=done.fit_s / done.epochs.astype(float))
+    cols = ["dataset", "dparams", "n", "model", "mparams"]
+    med = per_epoch.groupby(cols + ["device"]).agg(s=("s_per_epoch", "median"), epochs=("epochs", "median"))
+    table = med.unstack("device").dropna()
+    if table.empty:
+        return TEXT["device_one"]
+    out = pd.DataFrame(
+        {
+            "dataset": [_dataset_title(d, p, n) for d, p, n, _, _ in table.index],
+            "model": [_model_name(m, p) for _, _, _, m, p in table.index],
+            "cpu s / epoch": table[("s", "cpu")].to_numpy(),
+            "cuda s / epoch": table[("s", "cuda")].to_numpy(),
+            "epochs cpu / cuda": [
+                f"{a:.0f} / {b:.0f}" for a, b in zip(table[("epochs", "cpu")], table[("epochs", "cuda")])
+            ],
+            "GPU speedup (cpu / cuda)": (table[("s", "cpu")] / table[("s", "cuda")]).to_numpy(),
+        }
+    )
+    m = done["machine"].iloc[-1]
+    text = TEXT["device"].format(machine=f"{m.get('cpu')}, GPU {m.get('gpu')}")
+    return text + "\n\n" + out.to_markdown(index=False, floatfmt=".3g")
 
 
 def seed_mlp_table(df: pd.DataFrame) -> str:
-    ok = df[(df.status == "ok") & (df.model == "seed_mlp")]
-    if ok.empty:
+    """The seed's network: its final loss (as it printed it and as an epoch mean) against ln K."""
+    done = ok(df)
+    done = done[done.model == "seed_mlp"]
+    if done.empty:
         return ""
     rows = []
-    for (dataset, dparams, n), c in ok.groupby(["dataset", "dparams", "n"], sort=False):
-        last = c.last_loss_curve.map(lambda v: v[-1])
-        mean = c.loss_curve.map(lambda v: v[-1])
+    for (dataset, dparams, n, device), c in done.groupby(["dataset", "dparams", "n", "device"], sort=False):
         k = int(c.n_classes.iloc[0])
         rows.append(
             {
                 "dataset": _dataset_title(dataset, dparams, n),
-                "final loss, last row (what the seed printed)": _pm(last),
-                "final loss, epoch mean": _pm(mean),
+                "device": device,
+                "final loss, last row (what the seed printed)": _pm(c.last_loss_curve.map(lambda v: v[-1])),
+                "final loss, epoch mean": _pm(c.loss_curve.map(lambda v: v[-1])),
                 f"ln {k} (chance)": f"{LN[k]:.3f}",
                 "held-out acc": _pm(c.test_acc),
             }
         )
-    return (
-        "The seed's own network, reproduced with its bugs. Two causes keep it near chance:\n"
-        "1. **Softmax before `CrossEntropyLoss`**: the loss applies log-softmax again, so outputs live in "
-        "[0, 1], the loss cannot go below ≈ 0.55 for 3 classes, and gradients are squashed (the slow fall on "
-        "sum_bin, the plateau ≈ 1.09 on sum_mod).\n"
-        "2. **Two hidden units** (2 → 2 → 3, ReLU): far too little capacity for 67 stripes; with a dead "
-        "unit it is linear.\n\n" + pd.DataFrame(rows).to_markdown(index=False)
-    )
+    return TEXT["seed_mlp"] + "\n\n" + pd.DataFrame(rows).to_markdown(index=False)
 
 
 def time_to_accuracy_table(df: pd.DataFrame, target: float = 0.99) -> str:
-    tta = df[(df.status == "ok") & (df.tag == "tta")]
+    """Seconds of training until the held-out curve first reaches ``target``, median over seeds."""
+    tta = ok(df, tag="tta")
     if tta.empty or "monitor_curve" not in tta:
         return ""
     rows = []
@@ -183,27 +240,23 @@ def time_to_accuracy_table(df: pd.DataFrame, target: float = 0.99) -> str:
                 "final held-out acc": _pm(c.test_acc),
             }
         )
-    return (
-        "Seconds of training (frequency search included, evaluation of the curve excluded) until held-out "
-        "accuracy first reaches the target; the held-out set is only read for this curve, never to select.\n\n"
-        + pd.DataFrame(rows).to_markdown(index=False)
-    )
+    return TEXT["tta"] + "\n\n" + pd.DataFrame(rows).to_markdown(index=False)
 
 
 def failures_table(df: pd.DataFrame) -> str:
-    bad = df[df.status != "ok"]
+    bad = df[df.status == "failed"]
     if bad.empty:
-        return "No failed cells."
-    cols = ["dataset", "n", "model", "device", "seed", "error"]
-    return bad[cols].to_markdown(index=False)
+        return TEXT["no_failures"]
+    return bad[["dataset", "n", "model", "device", "seed", "error"]].to_markdown(index=False)
 
 
 def sweep_table(df: pd.DataFrame) -> str:
-    """Peak memory and fit time per family and n (sweeps run each group in its own process)."""
-    ok = df[(df.status == "ok") & (df.dparams == "{}")]
-    if ok.empty or "peak_rss_mb" not in ok:
+    """Peak memory and fit time per family, device and n (sweeps run each group in its own process)."""
+    done = ok(df)
+    done = done[done.dparams == "{}"]
+    if done.empty or "peak_rss_mb" not in done:
         return ""
-    t = ok.groupby(["dataset", "model", "n"]).agg(
+    t = done.groupby(["dataset", "model", "device", "n"]).agg(
         held_out=("test_acc", "mean"),
         fit_s=("fit_s", "median"),
         peak_rss_mb=("peak_rss_mb", "max"),
@@ -219,85 +272,78 @@ def skipped_table(df: pd.DataFrame) -> str:
     return skipped.groupby(["model", "n", "error"]).size().rename("cells").reset_index().to_markdown(index=False)
 
 
-def _figures(df: pd.DataFrame, sweep: pd.DataFrame | None, fig_dir: Path) -> list[Path]:
-    from bench import plots
-
-    fig_dir.mkdir(parents=True, exist_ok=True)
-    made = plots.loss_curves(df, fig_dir)
-    if sweep is not None:
-        made += plots.learning_curves(sweep, fig_dir) + plots.frequency_sweep(sweep, fig_dir)
-    return made
+def _figure(name: str, figures: list[Path]) -> str:
+    if name not in {p.name for p in figures}:
+        return ""
+    return f"![{CAPTIONS[name]}](figures/{name})\n\n*{CAPTIONS[name]}*"
 
 
-def write(records_path: Path, out_dir: Path) -> list[Path]:
-    """Write accuracy.md, throughput.md and README.md (both, with context) into ``out_dir``.
+def _join(*parts: str) -> str:
+    return "\n\n".join(p for p in parts if p)
 
-    Sub-folders ``variants/`` and ``sweep/`` with their own records.jsonl, when present, add
-    their sections and figures to README.md; figures go to ``out_dir/figures``.
-    """
-    df = frame(records_path)
-    out_dir = Path(out_dir)
+
+def page(df: pd.DataFrame, extra: dict[str, pd.DataFrame], figures: list[Path]) -> dict[str, str]:
+    """File name -> markdown: accuracy.md, throughput.md and the results README."""
     head = header(df)
-    extra = {
-        name: frame(out_dir / name / "records.jsonl")
-        for name in ("variants", "sweep")
-        if (out_dir / name / "records.jsonl").exists()
-    }
-    figures = _figures(df, extra.get("sweep"), out_dir / "figures")
-    figures += [p for p in sorted((out_dir / "figures").glob("decision_regions_*.png")) if p not in figures]
-    sections = {
-        "accuracy.md": f"# Accuracy\n\n{head}\n\n{accuracy_tables(df)}\n",
-        "throughput.md": f"# Throughput\n\n{head}\n\n{throughput_tables(df)}\n\n## CPU vs GPU\n\n{device_table(df)}\n",
-    }
-    readme = [
-        "# Results\n",
-        "Regenerated from `records.jsonl` by `python -m bench report`; do not edit by hand.\n",
-        head + "\n",
-        "## Accuracy (held-out vs train)\n",
-        accuracy_tables(df) + "\n",
-    ]
-
-    def fig(name: str, caption: str) -> str:
-        path = out_dir / "figures" / name
-        return f"![{caption}](figures/{name})\n\n*{caption}*" if path in figures else ""
-
     seed_table = seed_mlp_table(df)
-    parts = [
-        ("Decision regions", "\n\n".join(filter(None, [
-            fig("decision_regions_sum_mod.png", "sum_mod: what each family predicts over the unit square (`python -m bench figures`)"),
-            fig("decision_regions_sum_bin.png", "sum_bin: what each family predicts over the unit square"),
-        ]))),
-        ("The seed's MLP", seed_table + ("\n\n" + fig("loss_curves.png", "training loss per epoch, seed 0") if seed_table else "")),
+    sections = [
+        ("Accuracy (held-out vs train)", accuracy_tables(df)),
+        ("Decision regions", _join(*(_figure(f"decision_regions_{d}.png", figures) for d in ("sum_mod", "sum_bin")))),
+        ("The seed's MLP", _join(seed_table, _figure("loss_curves.png", figures) if seed_table else "")),
         ("Time to accuracy", time_to_accuracy_table(df)),
-    ]  # fmt: skip
+    ]
     if "variants" in extra:
-        parts.append(
-            ("Generality: dataset variants", f"{header(extra['variants'])}\n\n{accuracy_tables(extra['variants'])}")
+        sections.append(
+            ("Generality: dataset variants", _join(header(extra["variants"]), accuracy_tables(extra["variants"])))
         )
     if "sweep" in extra:
         sw = extra["sweep"]
-        body = "\n\n".join(filter(None, [
-            header(sw),
-            fig("learning_curve_sum_mod.png", "sum_mod: held-out accuracy and fit time vs n"),
-            fig("learning_curve_sum_bin.png", "sum_bin: held-out accuracy and fit time vs n"),
-            fig("frequency_sweep.png", "sum_mod: held-out accuracy vs frequency (scale)"),
-            "Per family and size: held-out accuracy (mean), fit seconds per seed (median), peak resident memory "
-            "of the process that ran the group (MB, imports included):\n\n" + sweep_table(sw),
-            ("Skipped, with the reason recorded:\n\n" + skipped) if (skipped := skipped_table(sw)) else "",
-            failures_table(sw) if (sw.status == "failed").any() else "",
-        ]))  # fmt: skip
-        parts.append(("Sweeps: learning curves and frequency", body))
-    parts += [
+        skipped = skipped_table(sw)
+        sections.append(
+            (
+                "Sweeps: learning curves and frequency",
+                _join(
+                    header(sw),
+                    *(
+                        _figure(f, figures)
+                        for f in ("learning_curve_sum_mod.png", "learning_curve_sum_bin.png", "frequency_sweep.png")
+                    ),
+                    TEXT["sweep"] + "\n\n" + sweep_table(sw),
+                    TEXT["skipped"] + "\n\n" + skipped if skipped else "",
+                    failures_table(sw) if (sw.status == "failed").any() else "",
+                ),
+            )
+        )
+    sections += [
         ("Throughput", throughput_tables(df)),
         ("CPU vs GPU", device_table(df)),
         ("Failures", failures_table(df)),
     ]
-    for title, body in parts:
-        if body:
-            readme += [f"## {title}\n", body + "\n"]
-    sections["README.md"] = "\n".join(readme)
+    readme = ["# Results\n", TEXT["intro"] + "\n", head + "\n"]
+    readme += [f"## {title}\n\n{body}\n" for title, body in sections if body]
+    return {
+        "accuracy.md": f"# Accuracy\n\n{head}\n\n{accuracy_tables(df)}\n",
+        "throughput.md": f"# Throughput\n\n{head}\n\n{throughput_tables(df)}\n\n## CPU vs GPU\n\n{device_table(df)}\n",
+        "README.md": "\n".join(readme),
+    }
+
+
+def load(out_dir: Path) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
+    """The records of ``out_dir`` and of its sub-folders (variants, sweep) that have records."""
+    out_dir = Path(out_dir)
+    extra = {
+        name: frame(out_dir / name / "records.jsonl")
+        for name in SUBFOLDERS
+        if (out_dir / name / "records.jsonl").exists()
+    }
+    return frame(out_dir / "records.jsonl"), extra
+
+
+def write(out_dir: Path, df: pd.DataFrame, extra: dict[str, pd.DataFrame], figures: list[Path]) -> list[Path]:
+    """Write :func:`page` into ``out_dir``; returns the paths written."""
     written = []
-    for name, text in sections.items():
-        (out_dir / name).write_text(text)
-        written.append(out_dir / name)
+    for name, text in page(df, extra, figures).items():
+        path = Path(out_dir) / name
+        path.write_text(text)
+        written.append(path)
     return written

@@ -6,6 +6,7 @@ import math
 import os
 import traceback
 from collections import defaultdict
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +17,7 @@ import models
 from bench import records
 from bench.suites import Cell
 from bench.timing import calibrate, timed
+from models.base import FitTask
 
 TEST_FRACTION = 0.2
 
@@ -30,45 +32,49 @@ def _accuracy(est, X, y) -> float:
     return float(np.mean(est.predict(X) == y))
 
 
-def _base_record(cell: Cell, threads: int, calibration: float | None = None) -> dict:
+def new_record(cell: Cell, threads: int, calibration: float | None = None, **fields) -> dict:
+    """The cell's record before it is measured (status 'failed' until :func:`_measure` runs)."""
     n_test = max(1, math.ceil(cell.n * TEST_FRACTION))
-    return {
-        "schema": records.SCHEMA_VERSION,
-        "key": cell.key,
-        "tag": cell.tag,
-        "dataset": cell.dataset,
-        "dataset_params": cell.dataset_params,
-        "n": cell.n,
-        "n_train": cell.n - n_test,
-        "n_test": n_test,
-        "n_classes": datasets.n_classes(cell.dataset, **cell.dataset_params),
-        "ceiling": datasets.ceiling(cell.dataset, **cell.dataset_params),
-        "model": cell.model,
-        "model_params": cell.model_params,
-        "device": cell.device,
-        "seed": cell.seed,
-        "status": "failed",
-        "error": None,
-        "train_acc": None,
-        "val_acc": None,
-        "test_acc": None,
-        "fit_s": None,
-        "predict_s": None,
-        "epochs": None,
-        "train_samples_per_s": None,
-        "fit_rows_per_s": None,
-        "predict_rows_per_s": None,
-        "machine": records.machine(threads),
-        "versions": records.versions(),
-        "commit": records.git_commit(),
-        "utc": records.utc_now(),
-        "calibration_s": calibration,  # bench.timing.calibrate() seconds, measured before the group
-    }
+    return records.new(
+        threads=threads,
+        key=cell.key,
+        tag=cell.tag,
+        dataset=cell.dataset,
+        dataset_params=cell.dataset_params,
+        n=cell.n,
+        n_train=cell.n - n_test,
+        n_test=n_test,
+        n_classes=datasets.n_classes(cell.dataset, **cell.dataset_params),
+        ceiling=datasets.ceiling(cell.dataset, **cell.dataset_params),
+        model=cell.model,
+        model_params=cell.model_params,
+        device=cell.device,
+        seed=cell.seed,
+        calibration_s=calibration,
+        **fields,
+    )
 
 
-def _finish(record: dict, cell: Cell, est, data, fit_s: float, group_s: float, group_size: int) -> dict:
-    X_train, X_test, y_train, y_test = data
-    with timed(cell.device) as t:
+@dataclass
+class Fitted:
+    """A fitted estimator with its cell, data and the timing of the fit it was part of."""
+
+    cell: Cell
+    est: object
+    data: tuple[np.ndarray, ...]
+    group_s: float
+    group_size: int
+
+    @property
+    def fit_s(self) -> float:
+        return self.group_s / self.group_size
+
+
+def _measure(record: dict, fitted: Fitted) -> dict:
+    """Predict, score and fill the record of a fitted cell."""
+    X_train, X_test, y_train, y_test = fitted.data
+    est = fitted.est
+    with timed(fitted.cell.device) as t:
         proba = est.predict_proba(X_test)
     if not np.all(np.isfinite(proba)):
         raise FloatingPointError("non-finite predicted probabilities")
@@ -80,13 +86,13 @@ def _finish(record: dict, cell: Cell, est, data, fit_s: float, group_s: float, g
         train_acc=_accuracy(est, X_train, y_train),
         val_acc=info.pop("val_acc", None),
         test_acc=float(np.mean(est.classes_[proba.argmax(1)] == y_test)),
-        fit_s=fit_s,
-        fit_group_s=group_s,
-        group_size=group_size,
+        fit_s=fitted.fit_s,
+        fit_group_s=fitted.group_s,
+        group_size=fitted.group_size,
         predict_s=t["seconds"],
         epochs=epochs,
-        train_samples_per_s=samples / fit_s if samples else None,
-        fit_rows_per_s=len(y_train) / fit_s,
+        train_samples_per_s=samples / fitted.fit_s if samples else None,
+        fit_rows_per_s=len(y_train) / fitted.fit_s,
         predict_rows_per_s=len(y_test) / t["seconds"] if t["seconds"] > 0 else None,
         **info,
     )
@@ -102,32 +108,29 @@ def _warm_up(cell: Cell, threads: int) -> None:
     est.fit(X, y).predict_proba(X[:8])
 
 
-def _fit_group(cells: list[Cell], threads: int) -> list[tuple]:
-    """Fit the group's estimators; returns (cell, est, data, fit_s, group_s, group_size) per cell."""
+def _fit_cells(cells: list[Cell], threads: int, batch: bool) -> list[Fitted]:
+    """Fit the cells' estimators, batched as ``models.batch_plan`` says (or one by one), each batch timed."""
     data = [split(c) for c in cells]
     ests = [models.create(c.model, seed=c.seed, device=c.device, n_threads=threads, **c.model_params) for c in cells]
-    monitor = [c.tag == "tta" for c in cells]
-    if models.batchable(ests[0]) and len(cells) > 1:
-        tasks = [(d[0], d[2], None, None, (d[1], d[3]) if m else None) for d, m in zip(data, monitor)]
-        with timed(cells[0].device) as t:
-            models.fit_batch(ests, tasks)
-        share = t["seconds"] / len(cells)
-        return [(c, e, d, share, t["seconds"], len(cells)) for c, e, d in zip(cells, ests, data)]
+    tasks = [
+        FitTask(X_tr, y_tr, X_monitor=X_te, y_monitor=y_te) if c.tag == "tta" else FitTask(X_tr, y_tr)
+        for c, (X_tr, X_te, y_tr, y_te) in zip(cells, data)
+    ]
+    plan = models.batch_plan(ests) if batch else [[i] for i in range(len(cells))]
     out = []
-    for c, e, d, m in zip(cells, ests, data, monitor):
-        task = [(d[0], d[2], None, None, (d[1], d[3]) if m else None)]
-        with timed(c.device) as t:
-            models.fit_batch([e], task)
-        out.append((c, e, d, t["seconds"], t["seconds"], 1))
+    for group in plan:
+        with timed(cells[group[0]].device) as t:
+            models.fit_batch([ests[i] for i in group], [tasks[i] for i in group])
+        out += [Fitted(cells[i], ests[i], data[i], t["seconds"], len(group)) for i in group]
     return out
 
 
 def _group_records(group: list[Cell], threads: int, batch_seeds: bool, warmed: set) -> list[dict]:
     """Fit one group of cells and return their records (failures included); writes nothing."""
     head = group[0]
-    out: list[dict] = []
     if head.skip_reason:
-        return [_base_record(c, threads) | {"status": "skipped", "error": c.skip_reason} for c in group]
+        return [new_record(c, threads, status="skipped", error=c.skip_reason) for c in group]
+    out: list[dict] = []
     calib = None
     try:
         if (head.model, head.device, repr(head.model_params)) not in warmed:
@@ -135,23 +138,21 @@ def _group_records(group: list[Cell], threads: int, batch_seeds: bool, warmed: s
             warmed.add((head.model, head.device, repr(head.model_params)))
         # Machine speed right now: a shared machine has slow spells, so measure next to the fits.
         calib = calibrate(repeats=3)
-        fitted = _fit_group(group if batch_seeds else group[:1], threads)
-        for c in [] if batch_seeds else group[1:]:
-            fitted += _fit_group([c], threads)
+        fitted = _fit_cells(group, threads, batch_seeds)
     except Exception:
         fitted = []
         if len(group) == 1:
             out.append(_failure(head, threads, calib))
         for c in group if len(group) > 1 else []:  # retry one by one to name the cells that fail
             try:
-                fitted += _fit_group([c], threads)
+                fitted += _fit_cells([c], threads, batch=False)
             except Exception:
                 out.append(_failure(c, threads, calib))
-    for cell, est, data, fit_s, group_s, size in fitted:
+    for f in fitted:
         try:
-            out.append(_finish(_base_record(cell, threads, calib), cell, est, data, fit_s, group_s, size))
+            out.append(_measure(new_record(f.cell, threads, calib), f))
         except Exception:
-            out.append(_failure(cell, threads, calib))
+            out.append(_failure(f.cell, threads, calib))
     return out
 
 
@@ -188,6 +189,7 @@ def run(
     """
     out = Path(out)
     path = out / "records.jsonl"
+    records.set_aside_torn(path)
     done = set() if force else records.finished_keys(path, made_here=True)
     todo = [c for c in cells if c.key not in done]
     groups: dict[tuple, list[Cell]] = defaultdict(list)
@@ -223,9 +225,7 @@ def _run_isolated(group: list[Cell], threads: int, batch_seeds: bool) -> list[di
         try:
             return pool.submit(_isolated_group, group, threads, batch_seeds).result()
         except BrokenProcessPool:
-            return [
-                _base_record(c, threads) | {"error": "worker process died (killed, or out of memory)"} for c in group
-            ]
+            return [new_record(c, threads, error="worker process died (killed, or out of memory)") for c in group]
 
 
 def _exit_with(parent: int) -> None:
@@ -242,9 +242,7 @@ def _exit_with(parent: int) -> None:
 
 
 def _failure(cell: Cell, threads: int, calibration: float | None = None) -> dict:
-    record = _base_record(cell, threads, calibration)
-    record["error"] = traceback.format_exc(limit=3).strip().splitlines()[-1]
-    return record
+    return new_record(cell, threads, calibration, error=traceback.format_exc(limit=3).strip().splitlines()[-1])
 
 
 def _progress(total: int, skipped: int, enabled: bool):

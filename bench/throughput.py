@@ -8,7 +8,6 @@ Speed is reported as samples/s and as ratios of numbers measured in this same ru
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +16,7 @@ from torch import nn
 
 import datasets
 from bench import records
-from bench.timing import synchronize
+from bench.timing import timed
 from models.mlp import mlp_layers
 from models.trainer import Member, TrainConfig, train_members
 
@@ -32,11 +31,9 @@ def _clock(fn, device: str, repeats: int = 2) -> float:
     """Best of ``repeats`` runs: the first one also pays one-off costs (allocations, lazy init)."""
     best = float("inf")
     for _ in range(repeats):
-        synchronize(device)
-        t0 = time.perf_counter()
-        fn()
-        synchronize(device)
-        best = min(best, time.perf_counter() - t0)
+        with timed(device) as t:
+            fn()
+        best = min(best, t["seconds"])
     return best
 
 

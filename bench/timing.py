@@ -7,6 +7,8 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from models.base import synchronize
+
 THREAD_ENV = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
 
 
@@ -47,14 +49,6 @@ def pin_threads(n: int) -> int:
 
     torch.set_num_threads(n)
     return n
-
-
-def synchronize(device: str) -> None:
-    """Wait for queued GPU work so that a clock read afterwards is honest."""
-    if device == "cuda":
-        import torch
-
-        torch.cuda.synchronize()
 
 
 @contextmanager

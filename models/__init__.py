@@ -3,13 +3,16 @@
 >>> import models
 >>> est = models.create("mlp", seed=0, device="cpu")
 >>> est.fit(X_train, y_train).predict(X_test)  # doctest: +SKIP
+
+A new family is one module (a :class:`models.base.BenchClassifier` subclass) plus one factory
+in ``_FACTORIES`` below; see the README's example.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from models.base import BenchClassifier
+from models.base import DEVICES, BenchClassifier, FitTask
 
 
 def _seed_mlp(**kw):
@@ -92,7 +95,7 @@ def create(name: str, *, seed: int = 0, device: str = "auto", **params) -> Bench
     """A new, unfitted estimator of family ``name``; ``params`` override its defaults."""
     if name not in _FACTORIES:
         raise ValueError(f"unknown model {name!r}; choose from {', '.join(NAMES)}")
-    if device not in ("auto", "cpu", "cuda"):
+    if device not in DEVICES:
         raise ValueError(f"device must be 'auto', 'cpu' or 'cuda', got {device!r}")
     est = _FACTORIES[name](seed=seed, device=device)
     valid = est.get_params()
@@ -102,20 +105,37 @@ def create(name: str, *, seed: int = 0, device: str = "auto", **params) -> Bench
     return est.set_params(**params)
 
 
-def fit_batch(estimators: list[BenchClassifier], tasks: list[tuple]) -> list[BenchClassifier]:
-    """Fit estimators on their tasks ``(X, y, X_val, y_val, monitor)``; neural ones of one
-    family are trained as one batched model (the same result as separate fits, faster)."""
-    from models.neural import NeuralClassifier, fit_group
+def batch_plan(estimators: list[BenchClassifier]) -> list[list[int]]:
+    """Which estimators train as one batched model: the one place that decides.
 
-    if estimators and all(type(e) is type(estimators[0]) and isinstance(e, NeuralClassifier) for e in estimators):
-        return fit_group(estimators, tasks)
-    for est, (X, y, X_val, y_val, _monitor) in zip(estimators, tasks):
-        est.fit(X, y, X_val, y_val)
-    return estimators
-
-
-def batchable(est: BenchClassifier) -> bool:
-    """Whether several seeds of this family can be trained as one batched model."""
+    Neural estimators of one batchable family with the same hyperparameters but the seed form one
+    group (several seeds at the cost of about one fit); every other estimator is a group of its own.
+    """
     from models.neural import NeuralClassifier
 
-    return isinstance(est, NeuralClassifier) and est.batchable
+    groups: dict[tuple, list[int]] = {}
+    plan: list[list[int]] = []
+    for i, est in enumerate(estimators):
+        if isinstance(est, NeuralClassifier) and est.batchable:
+            key = (type(est), repr(sorted((k, v) for k, v in est.get_params().items() if k != "seed")))
+            if key not in groups:
+                plan.append(groups.setdefault(key, []))
+            groups[key].append(i)
+        else:
+            plan.append([i])
+    return plan
+
+
+def fit_batch(estimators: list[BenchClassifier], tasks: list[FitTask]) -> list[BenchClassifier]:
+    """Fit each estimator on its task, batching as :func:`batch_plan` says (the same result as
+    separate fits, faster). Tasks hold raw data; each estimator validates its own."""
+    from models.neural import fit_together
+
+    for group in batch_plan(estimators):
+        ests = [estimators[i] for i in group]
+        valid = [est.validate_task(tasks[i]) for est, i in zip(ests, group)]
+        if len(ests) > 1:
+            fit_together(ests, valid)
+        else:
+            ests[0]._fit(valid[0])
+    return estimators

@@ -11,17 +11,19 @@ separate fit would (dropout masks aside), at a fraction of the per-step overhead
 from __future__ import annotations
 
 import copy
+from abc import ABC, abstractmethod
 
 import torch
 from torch import Tensor, nn
 from torch.func import functional_call, stack_module_state, vmap
 
 
-class MemberLayer(nn.Module):
+class MemberLayer(nn.Module, ABC):
     """A layer holding K members; ``member_tensors`` are views with a leading K dimension."""
 
+    @abstractmethod
     def member_tensors(self) -> list[Tensor]:
-        raise NotImplementedError
+        """Learned state, each tensor with a leading member dimension."""
 
     def write_back(self) -> None:
         """Copy each member's slice back into its original module."""

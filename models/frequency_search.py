@@ -10,6 +10,24 @@ import itertools
 
 import numpy as np
 
+# Grids (cells per feature range) of the binned periodogram; a grid of G resolves G / 2 cycles.
+LINE_GRID = 4096  # d = 1
+PAIR_GRID = 512  # few pairs (<= FINE_PAIRS): the finer grid, and a FINER x rescan if needed
+COARSE_PAIR_GRID = 256  # many pairs: bounded cost
+FINE_PAIRS = 20
+FINER = 4
+TRIPLE_GRID = 128  # cells per axis for triples: resolves up to 64 cycles per feature range
+ALIAS_POWER = 0.25  # a real peak keeps ~40% of its grid power in the exact transform; an alias far less
+SAME_PEAK_BINS = 2.0  # peaks closer than this many grid bins are one peak seen from two groups
+DISTINCT_BINS = 0.5  # refined peaks closer than this are duplicates
+CHUNK = 256  # frequencies per exact-transform block: bounds the (n, m) phase matrix
+BIN_OFFSETS = (0.0, 0.25, 0.5, 0.75)  # phase-bin offsets averaged so scores don't jump with bin edges
+SEGMENTS = 8  # slabs along w.x where the one cut may fall
+MIN_CYCLES = 2.0  # periods each side of a cut must span
+CUT_GRID = 256  # first pass: evenly spaced cut positions along w.x
+CUT_Z = 8.0  # standard deviations above chance a cut's likelihood gain must reach
+CUT_CHUNK = 64  # cut positions per block: bounds the (cuts, n) index arrays
+
 
 def _centred_onehot(y: np.ndarray, n_classes: int) -> np.ndarray:
     Y = np.eye(n_classes)[y]
@@ -19,9 +37,9 @@ def _centred_onehot(y: np.ndarray, n_classes: int) -> np.ndarray:
 def periodogram(X: np.ndarray, Yc: np.ndarray, omegas: np.ndarray) -> np.ndarray:
     """Exact label power at each frequency row of ``omegas`` (cycles per unit of X)."""
     out = np.empty(len(omegas))
-    for i in range(0, len(omegas), 256):  # chunks bound the (n, m) phase matrix
-        phase = 2 * np.pi * X @ omegas[i : i + 256].T
-        out[i : i + 256] = ((Yc.T @ np.cos(phase)) ** 2 + (Yc.T @ np.sin(phase)) ** 2).sum(0)
+    for i in range(0, len(omegas), CHUNK):
+        phase = 2 * np.pi * X @ omegas[i : i + CHUNK].T
+        out[i : i + CHUNK] = ((Yc.T @ np.cos(phase)) ** 2 + (Yc.T @ np.sin(phase)) ** 2).sum(0)
     return out / len(X)
 
 
@@ -78,13 +96,14 @@ def find_frequencies(
     span = np.where(hi > lo, hi - lo, 1.0) * (1 + 1e-9)
     U = (X - lo) / span
     if d == 1:
-        found, floor = _scan(U, Yc, span, [(0,)], 4096, n_peaks)
+        found, floor = _scan(U, Yc, span, [(0,)], LINE_GRID, n_peaks)
     else:
         pairs = _subset(list(itertools.combinations(range(d), 2)), max_pairs, rng)
-        grid = 512 if len(pairs) <= 20 else 256
+        few = len(pairs) <= FINE_PAIRS
+        grid = PAIR_GRID if few else COARSE_PAIR_GRID
         found, floor = _scan(U, Yc, span, pairs, grid, n_peaks)
-        if len(pairs) <= 20 and (not _has_peak(found, floor) or _aliased(X, Yc, found[0])):
-            found, floor = _scan(U, Yc, span, pairs, 4 * grid, n_peaks)  # a pattern finer than the grid?
+        if few and (not _has_peak(found, floor) or _aliased(X, Yc, found[0])):
+            found, floor = _scan(U, Yc, span, pairs, FINER * grid, n_peaks)  # a pattern finer than the grid?
         if d >= 3 and not _has_peak(found, floor):
             triples = _subset(list(itertools.combinations(range(d), 3)), max_triples, rng)
             found, floor = _scan(U, Yc, span, triples, TRIPLE_GRID, n_peaks)
@@ -94,23 +113,24 @@ def find_frequencies(
     for power, omega, g in found:
         if len(peaks) == n_peaks or power < max(min_relative_power * found[0][0], floor):
             break
-        if any(_distance(omega, q) <= 2.0 / span.min() for q in peaks):
+        if any(_distance(omega, q) <= SAME_PEAK_BINS / span.min() for q in peaks):
             continue  # the same peak seen from another pair: refining would only rediscover it
         omega = _refine(X, Yc, omega, list(g), 1.0 / span[list(g)])
         omega = _refine_by_phase(X, y, n_classes, omega, list(g), 0.5 / span[list(g)], rounds=5)
-        if all(_distance(omega, q) > 0.5 / span.min() for q in peaks):
+        if all(_distance(omega, q) > DISTINCT_BINS / span.min() for q in peaks):
             peaks.append(omega)
     # Fewer strong peaks than asked: harmonics of the strongest (a stripe pattern has energy at
     # every multiple, and the grid may not reach them), then zero rows (constant features).
     for h in range(2, 2 + n_peaks) if harmonics else ():
-        if peaks and len(peaks) < n_peaks and all(_distance(h * peaks[0], q) > 0.5 / span.min() for q in peaks):
+        if (
+            peaks
+            and len(peaks) < n_peaks
+            and all(_distance(h * peaks[0], q) > DISTINCT_BINS / span.min() for q in peaks)
+        ):
             peaks.append(h * peaks[0])
     while len(peaks) < n_peaks:
         peaks.append(np.zeros(d))
     return np.array(peaks)
-
-
-TRIPLE_GRID = 128  # cells per axis for triples: resolves up to 64 cycles per feature range
 
 
 def _subsample(X: np.ndarray, y: np.ndarray, max_rows: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -154,7 +174,7 @@ def _aliased(X: np.ndarray, Yc: np.ndarray, peak: tuple) -> bool:
     A real peak keeps at least ~40% of its grid power (it is within half a bin of the truth).
     """
     power, omega, _ = peak
-    return float(periodogram(X, Yc, omega[None])[0]) < 0.25 * power
+    return float(periodogram(X, Yc, omega[None])[0]) < ALIAS_POWER * power
 
 
 def noise_floor(Yc: np.ndarray, n_frequencies: float, false_alarm: float = 0.01, margin: float = 1.5) -> float:
@@ -163,8 +183,8 @@ def noise_floor(Yc: np.ndarray, n_frequencies: float, false_alarm: float = 0.01,
     For such labels each class's transform is close to complex Gaussian, so the power summed
     over classes is about Gamma(K - 1, total variance / (K - 1)). The floor is ``margin`` times
     the quantile the largest of ``n_frequencies`` grid powers exceeds with probability
-    ``false_alarm`` (sum_mod, n = 1600, 3 classes: floor 9.7; with labels permuted the largest
-    grid power is 5-6.5; 20% label noise leaves real peaks at 22 and above, spurious ones at 4-5).
+    ``false_alarm``; the margin keeps label noise's spurious peaks below it (tested in
+    tests/test_spectral.py::test_labels_independent_of_x_give_no_peaks).
     """
     from scipy.stats import gamma
 
@@ -204,10 +224,6 @@ def _refine(X, Yc, omega, dims, bin_width, rounds: int = 6, steps: int = 9, max_
     return omega
 
 
-SEGMENTS = 8  # slabs along w.x where the one cut may fall
-MIN_CYCLES = 2.0  # periods each side of a cut must span
-
-
 def phase_entropy(
     X: np.ndarray, y: np.ndarray, n_classes: int, omegas: np.ndarray, bins: int, segments: int = 1
 ) -> np.ndarray:
@@ -230,14 +246,14 @@ def phase_entropy(
     cycles = (hi - lo)[:, None] / segments
     allowed = ((k + 1) * cycles >= MIN_CYCLES) & ((segments - 1 - k) * cycles >= MIN_CYCLES) | (k == segments - 1)
     total = np.zeros(m)
-    for offset in (0.0, 0.25, 0.5, 0.75):
+    for offset in BIN_OFFSETS:
         b = seg * bins + np.floor(phase * bins + offset).astype(np.int64) % bins
         flat = ((np.arange(m)[None, :] * segments * bins + b) * n_classes + y[:, None]).ravel()
         counts = np.bincount(flat, minlength=m * segments * bins * n_classes).reshape(m, segments, bins, n_classes)
         left = np.cumsum(counts, 1)  # left[:, k]: slabs 0..k
         right = left[:, -1:] - left  # slabs k+1..end
         total += np.where(allowed, _entropy_sum(left) + _entropy_sum(right), np.inf).min(1)
-    return total / (4 * len(X))
+    return total / (len(BIN_OFFSETS) * len(X))
 
 
 def _phase_bins(n: int, n_classes: int) -> int:
@@ -267,10 +283,6 @@ def _refine_by_phase(X, y, n_classes, omega, dims, width, rounds: int = 4, steps
     return omega
 
 
-CUT_GRID = 256  # first pass: evenly spaced cut positions along w.x
-CUT_Z = 8.0  # standard deviations above chance a cut's likelihood gain must reach
-
-
 def find_cut(
     X: np.ndarray,
     y: np.ndarray,
@@ -285,9 +297,8 @@ def find_cut(
     The cut minimises the conditional entropy of the labels given (phase bin, side of the cut):
     first on an even grid, then between neighbouring rows around the best grid point. It is kept
     if the likelihood-ratio statistic 2 n (entropy drop) beats its no-jump distribution, about
-    chi-squared with df = bins (K - 1), by ``CUT_Z`` standard deviations. Measured (n = 320 to
-    1280, 3 seeds): patterns without a jump reach z <= 6 (label noise 0.6), jumps z = 5-40
-    (the jump of weights (1, -0.5, 0.7), which ~5% of rows cross, z = 21-27 at n = 1280).
+    chi-squared with df = bins (K - 1), by ``CUT_Z`` standard deviations (chosen between the
+    z that patterns without a jump reach and that of real jumps; tested in tests/test_spectral.py).
     """
     omega = np.asarray(omega, dtype=float)
     X, y = _subsample(X, y, max_rows, rng if rng is not None else np.random.default_rng(0))
@@ -308,14 +319,15 @@ def find_cut(
 
 def split_entropy(t: np.ndarray, y: np.ndarray, n_classes: int, bins: int, cuts: np.ndarray) -> np.ndarray:
     """n * H(label | phase bin of t, t > cut) per cut (``inf``: no cut), averaged over 4 bin offsets."""
-    if len(cuts) > 64:  # chunks bound the (cuts, n) index arrays
-        return np.concatenate([split_entropy(t, y, n_classes, bins, cuts[i : i + 64]) for i in range(0, len(cuts), 64)])
+    if len(cuts) > CUT_CHUNK:
+        blocks = [cuts[i : i + CUT_CHUNK] for i in range(0, len(cuts), CUT_CHUNK)]
+        return np.concatenate([split_entropy(t, y, n_classes, bins, c) for c in blocks])
     phase = np.mod(t, 1.0)
     side = (t[None, :] > cuts[:, None]).astype(np.int64)  # (cuts, n)
     total = np.zeros(len(cuts))
-    for offset in (0.0, 0.25, 0.5, 0.75):
+    for offset in BIN_OFFSETS:
         b = np.floor(phase * bins + offset).astype(np.int64) % bins
         flat = ((np.arange(len(cuts))[:, None] * 2 + side) * bins + b[None, :]) * n_classes + y[None, :]
         counts = np.bincount(flat.ravel(), minlength=len(cuts) * 2 * bins * n_classes)
         total += _entropy_sum(counts.reshape(len(cuts), 2 * bins, n_classes))
-    return total / 4
+    return total / len(BIN_OFFSETS)

@@ -1,10 +1,11 @@
-"""Gradient-boosted trees with library defaults: CatBoost and XGBoost."""
+"""Gradient-boosted trees: CatBoost and XGBoost with library defaults, and SpectralXGBoost
+(XGBoost on the phase coordinates that the frequency search finds)."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from models.base import BenchClassifier, resolve_device, standard_scale
+from models.base import BenchClassifier, FitTask, resolve_device, standard_scale
 
 
 class _Boosting(BenchClassifier):
@@ -22,14 +23,14 @@ class _Boosting(BenchClassifier):
             return np.ones((len(X), 1))
         return np.asarray(self.model_.predict_proba(X), dtype=np.float64)
 
-    def _fit(self, X, y, X_val, y_val) -> None:
+    def _fit(self, task: FitTask) -> None:
         self.device_ = resolve_device(self.device)
         if len(self.classes_) == 1:  # the libraries refuse one class; predict it
             self.model_ = None
             self.n_iterations_ = 0
             return
         self.model_ = self._make_model()
-        self.model_.fit(X, y)
+        self.model_.fit(task.X, task.y)
         self.n_iterations_ = self._iterations()
 
     def fit_info(self) -> dict:
@@ -85,9 +86,10 @@ class SpectralXGBoost(XGBoost):
         self.max_rows = max_rows
         self.max_pairs = max_pairs
 
-    def _fit(self, X, y, X_val, y_val) -> None:
+    def _fit(self, task: FitTask) -> None:
         from models.frequency_search import find_frequencies
 
+        X, y = task.X, task.y
         self.mean_, self.scale_ = standard_scale(X)
         Z = (X - self.mean_) / self.scale_
         k = len(self.classes_)
@@ -106,7 +108,7 @@ class SpectralXGBoost(XGBoost):
             if k > 1
             else np.zeros((self.n_peaks, X.shape[1]))
         )
-        super()._fit(self._phase_features(Z), y, X_val, y_val)
+        super()._fit(FitTask(self._phase_features(Z), y))
 
     def _phase_features(self, Z: np.ndarray) -> np.ndarray:
         """[z, w.z, frac(w.z)] per peak w, from standardised rows Z."""

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import time
+from abc import abstractmethod
 from collections import defaultdict
 
 import numpy as np
 import torch
 from sklearn.model_selection import train_test_split
-from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import validate_data
 from torch import nn
 
-from models.base import BenchClassifier, resolve_device, standard_scale
-from models.trainer import EVAL_CHUNK, Member, TrainConfig, probabilities, train_members
+from models.base import BenchClassifier, FitTask, resolve_device, standard_scale, synchronize
+from models.trainer import EVAL_CHUNK, Member, MemberResult, TrainConfig, probabilities, train_members
+
+FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
 class NeuralClassifier(BenchClassifier):
@@ -23,15 +25,16 @@ class NeuralClassifier(BenchClassifier):
     wins, all trained as one batched model); ``_train_config()`` says how to train.
     """
 
-    batchable = True  # members can be stacked with models.ensemble (False: fitted one at a time)
+    batchable = True  # members can be stacked with models.trainer.stack (False: trained one at a time)
     standardize = True  # inputs scaled by training mean and std (a linear map keeps periodicity)
 
     # --- hooks -------------------------------------------------------------------------------
     def _candidates(self) -> list[dict]:
         return [{}]
 
+    @abstractmethod
     def _build(self, d: int, n_classes: int, X: np.ndarray, y: np.ndarray, candidate: dict) -> nn.Module:
-        raise NotImplementedError
+        """A fresh module mapping (B, d) scaled rows to (B, [heads,] n_classes) outputs."""
 
     def _train_config(self) -> TrainConfig:
         return TrainConfig(
@@ -42,25 +45,21 @@ class NeuralClassifier(BenchClassifier):
             patience=self.patience,
         )
 
-    # --- sklearn API -------------------------------------------------------------------------
-    def fit(self, X, y, X_val=None, y_val=None, *, monitor=None):
-        """Fit; ``monitor=(X_test, y_test)`` records a held-out accuracy curve (never used to select)."""
-        fit_group([self], [(X, y, X_val, y_val, monitor)])
-        return self
+    # --- the contract ------------------------------------------------------------------------
+    def _fit(self, task: FitTask) -> None:
+        fit_together([self], [task])
 
     def _predict_proba(self, X: np.ndarray) -> np.ndarray:
-        device = torch.device(self.device_)
         module = self.module_.eval()
         Xt = self._to_tensor(X)
-        outs = []
+        outputs_probabilities = self._train_config().outputs_probabilities
         with torch.no_grad():
-            for i in range(0, len(Xt), EVAL_CHUNK):
-                out = module(Xt[i : i + EVAL_CHUNK]).unsqueeze(0)
-                outs.append(probabilities(out, self._train_config().outputs_probabilities)[0])
-        proba = torch.cat(outs).to(torch.float64)
-        if device.type == "cuda":
-            torch.cuda.synchronize(device)
+            chunks = [module(Xt[i : i + EVAL_CHUNK]).unsqueeze(0) for i in range(0, len(Xt), EVAL_CHUNK)]
+            proba = torch.cat([probabilities(c, outputs_probabilities)[0] for c in chunks]).to(torch.float64)
+        synchronize(self.device_)
         proba = proba.cpu().numpy()
+        if not np.all(np.isfinite(proba)):
+            raise ValueError("the network's outputs are not finite for these inputs (overflow)")
         return proba / proba.sum(1, keepdims=True)
 
     def fit_info(self) -> dict:
@@ -82,29 +81,55 @@ class NeuralClassifier(BenchClassifier):
     def _to_tensor(self, X: np.ndarray) -> torch.Tensor:
         if self.standardize:
             X = (X - self.mean_) / self.scale_
+        if not np.all(np.abs(X) < FLOAT32_MAX):
+            raise ValueError(
+                f"inputs out of float32 range after scaling (max |x| {np.abs(X).max():.3g}); "
+                "the network cannot represent them"
+            )
         return torch.as_tensor(X, dtype=torch.float32, device=self.device_)
 
-    def _prepare(self, X, y, X_val, y_val, monitor) -> dict:
-        """Validate, encode, carve validation, scale; returns numpy arrays for this estimator."""
-        X, y = validate_data(self, X, y, dtype=np.float64)
-        check_classification_targets(y)
-        self.classes_, y = np.unique(y, return_inverse=True)
+    def _members(self, task: FitTask) -> tuple[list[Member], list[dict]]:
+        """One member per candidate: device, validation split, scaling, modules built under the seed."""
         self.device_ = resolve_device(self.device)
-        if X_val is not None:
-            X_val, y_val = self._encode_val(X_val, y_val)
-        elif self.patience is not None and len(y) >= 10:
+        X, y, X_val, y_val = task.X, task.y, task.X_val, task.y_val
+        if X_val is None and self.patience is not None and len(y) >= 10:
             X, X_val, y, y_val = _split(X, y, self.val_fraction, self.seed)
         if self.standardize:
             self.mean_, self.scale_ = standard_scale(X)
         else:
             self.mean_, self.scale_ = np.zeros(X.shape[1]), np.ones(X.shape[1])
-        data = {"X": X, "y": y.astype(np.int64), "X_val": X_val, "y_val": y_val, "monitor": None}
-        if monitor is not None:
-            Xm = validate_data(self, monitor[0], reset=False, dtype=np.float64)
-            ym = np.asarray(monitor[1])
-            keep = np.isin(ym, self.classes_)  # rows of classes unseen in training can't be scored
-            data["monitor"] = (Xm[keep], np.searchsorted(self.classes_, ym[keep]))
-        return data
+        if self.n_threads:
+            torch.set_num_threads(int(self.n_threads))
+        torch.manual_seed(int(self.seed))  # init depends only on the seed: batched == separate
+        rng = np.random.default_rng(int(self.seed))
+        X_scaled = (X - self.mean_) / self.scale_
+        candidates = self._candidates()
+        members = []
+        for cand in candidates:
+            module = self._build(X_scaled.shape[1], len(self.classes_), X_scaled, y, cand | {"rng": rng})
+            member = Member(module.to(self.device_), self._to_tensor(X), self._label_tensor(y), seed=int(self.seed))
+            if X_val is not None:
+                member.X_val, member.y_val = self._to_tensor(X_val), self._label_tensor(y_val)
+            if task.X_monitor is not None:
+                member.X_monitor, member.y_monitor = self._to_tensor(task.X_monitor), self._label_tensor(task.y_monitor)
+            members.append(member)
+        return members, candidates
+
+    def _label_tensor(self, y: np.ndarray) -> torch.Tensor:
+        return torch.as_tensor(y, device=self.device_)
+
+    def _adopt(self, members: list[Member], candidates: list[dict], results: list[MemberResult], group_size: int):
+        """Keep the candidate with the best validation accuracy (then loss) as the fitted model."""
+        scores = [(r.best_val_acc, -r.best_val_loss) for r in results]
+        best = max(range(len(members)), key=lambda j: tuple(-np.inf if np.isnan(s) else s for s in scores[j]))
+        self.module_ = members[best].module
+        self.result_ = results[best]
+        self.candidate_ = {k: v for k, v in candidates[best].items() if k != "rng"}
+        self.candidate_scores_ = [
+            ({k: v for k, v in c.items() if k != "rng"}, r.best_val_acc, r.best_val_loss)
+            for c, r in zip(candidates, results)
+        ]
+        self.group_size_ = group_size
 
 
 def _split(X, y, fraction: float, seed: int):
@@ -113,69 +138,31 @@ def _split(X, y, fraction: float, seed: int):
     return train_test_split(X, y, test_size=fraction, random_state=seed, stratify=stratify)
 
 
-def _members_for(est: NeuralClassifier, data: dict) -> tuple[list[Member], list[dict]]:
-    if est.n_threads:
-        torch.set_num_threads(int(est.n_threads))
-    n_classes = len(est.classes_)
-    X_scaled = (data["X"] - est.mean_) / est.scale_
-    torch.manual_seed(int(est.seed))  # init depends only on the seed: batched == separate
-    np_rng = np.random.default_rng(int(est.seed))
-    candidates = est._candidates()
-    members = []
-    for cand in candidates:
-        module = est._build(X_scaled.shape[1], n_classes, X_scaled, data["y"], cand | {"rng": np_rng})
-        tensor = est._to_tensor
-        member = Member(
-            module=module.to(est.device_),
-            X=tensor(data["X"]),
-            y=torch.as_tensor(data["y"], device=est.device_),
-            seed=int(est.seed),
-        )
-        if data["X_val"] is not None:
-            member.X_val = tensor(data["X_val"])
-            member.y_val = torch.as_tensor(data["y_val"], device=est.device_)
-        if data["monitor"] is not None:
-            member.X_monitor = tensor(data["monitor"][0])
-            member.y_monitor = torch.as_tensor(data["monitor"][1], device=est.device_)
-        members.append(member)
-    return members, candidates
-
-
 def _shape_key(m: Member) -> tuple:
     return tuple(None if t is None else tuple(t.shape) for t in (m.X, m.X_val, m.X_monitor)) + (str(m.X.device),)
 
 
-def fit_group(estimators: list[NeuralClassifier], tasks: list[tuple]) -> list[NeuralClassifier]:
-    """Fit several estimators of one class (e.g. one per seed) as one batched model.
+def fit_together(estimators: list[NeuralClassifier], tasks: list[FitTask]) -> None:
+    """Fit estimators of one family (e.g. one per seed) on validated tasks as one batched model.
 
-    ``tasks[i] = (X, y, X_val, y_val, monitor)`` for ``estimators[i]``. Members whose data shapes
-    differ, or whose family is not batchable, are trained in separate groups.
+    Every candidate of every estimator is a member; members with the same data shapes and
+    training config train together (families with ``batchable = False``: one at a time). Each
+    estimator then keeps its best candidate.
     """
-    import time
-
     prepared = []
-    for est, (X, y, X_val, y_val, monitor) in zip(estimators, tasks):
-        t0 = time.perf_counter()
-        data = est._prepare(X, y, X_val, y_val, monitor)
-        members, candidates = _members_for(est, data)
-        est.prep_seconds_ = time.perf_counter() - t0
-        prepared.append((est, members, candidates))
-
-    groups: dict[tuple, list[tuple]] = defaultdict(list)
-    for i, (est, members, _) in enumerate(prepared):
+    for est, task in zip(estimators, tasks):
+        start = time.perf_counter()
+        prepared.append(est._members(task))
+        est.prep_seconds_ = time.perf_counter() - start
+    groups: dict[tuple, list[tuple[int, int]]] = defaultdict(list)
+    for i, (est, (members, _)) in enumerate(zip(estimators, prepared)):
         for j, m in enumerate(members):
-            key = (_shape_key(m), est._train_config()) if est.batchable else (i, j)
-            groups[str(key)].append((i, j, m))
-    results: dict[tuple[int, int], object] = {}
-    for group in groups.values():
-        cfg = prepared[group[0][0]][0]._train_config()
-        for (i, j, _), r in zip(group, train_members([m for _, _, m in group], cfg)):
-            results[i, j] = r
-    for i, (est, members, candidates) in enumerate(prepared):
-        scores = [(results[i, j].best_val_acc, -results[i, j].best_val_loss) for j in range(len(members))]
-        best = max(range(len(members)), key=lambda j: tuple(-np.inf if np.isnan(s) else s for s in scores[j]))
-        est.module_ = members[best].module
-        est.result_ = results[i, best]
-        est.candidate_ = {k: v for k, v in candidates[best].items() if k != "rng"}
-        est.group_size_ = len(estimators) if est.batchable else 1
-    return estimators
+            groups[(_shape_key(m), est._train_config()) if est.batchable else (i, j)].append((i, j))
+    results: dict[tuple[int, int], MemberResult] = {}
+    for index in groups.values():
+        cfg = estimators[index[0][0]]._train_config()
+        trained = train_members([prepared[i][0][j] for i, j in index], cfg)
+        results.update(zip(index, trained))
+    for i, (est, (members, candidates)) in enumerate(zip(estimators, prepared)):
+        size = len(estimators) if est.batchable else 1
+        est._adopt(members, candidates, [results[i, j] for j in range(len(members))], size)

@@ -42,9 +42,8 @@ class PeriodicMLP(MLP):
     all grid points and seeds train as one batched model. The frequencies learn
     ``frequency_lr_scale`` times faster than the other weights: a label that repeats along x0 + x1
     needs the same frequency in both features' banks, and random draws seldom start close enough
-    for AdamW's usual step size to get there (sum_mod n=2000, sigma 10, batch 32, 5 seeds: 0.44
-    held-out at scale 1, 0.82 at 30, 0.88 at 30 with 96 frequencies instead of 48; batch 256 stays
-    at 0.41 even at scale 30: small batches give the frequencies more steps per epoch).
+    for AdamW's usual step size to get there. Small batches give the frequencies more steps per
+    epoch. (Measured effects of each choice: README, "Headline numbers".)
     """
 
     def __init__(
@@ -148,7 +147,8 @@ class FourierMLP(MLP):
         self.sigma = sigma
         self.n_frequencies = n_frequencies
 
-    _candidates = PeriodicMLP._candidates
+    def _candidates(self) -> list[dict]:
+        return sigma_candidates(self.sigma)
 
     def _build(self, d, n_classes, X, y, candidate) -> nn.Module:
         features = FourierFeatures(torch.randn(self.n_frequencies, d) * candidate["sigma"])

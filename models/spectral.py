@@ -26,8 +26,7 @@ family looks for them in the training data only (models/frequency_search.py):
 Cost: O(r P K) binning and O(P K G^2 log G) FFTs with r = min(n, max_rows) rows, P pairs (at
 most ``max_pairs``, a random subset beyond) and K classes; triples, when searched, O(T K G^3 log G)
 with T <= ``max_triples``; plus O(r K) per candidate in the refinement and O(r) per cut position;
-then the usual O(n epochs) training. At d = 20 (190 pairs, G = 256) the pair search takes seconds;
-the 4G rescan (only with <= 20 pairs) ~0.3 s a pair; at d = 3 the triple search ~3 s. It won't help when the label is not periodic along some
+then the usual O(n epochs) training. It won't help when the label is not periodic along some
 direction, when the direction needs four or more features at once at high frequency, or at more
 than 64 cycles per feature range along a triple (the 128^3 grid's limit).
 """

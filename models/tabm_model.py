@@ -14,12 +14,11 @@ class TabMClassifier(NeuralClassifier):
 
     Lighter than the package defaults (d_block 512, k 32, dropout 0.1) so that 5 seeds fit the CPU
     budget of ``bench all``; pass ``d_block=512, k=32`` for the paper's size. Dropout and weight
-    decay are off: on sum_mod they kept it at chance in our runs. The embedding frequencies step
-    ``frequency_lr_scale`` times faster than the other weights, as in ``periodic_mlp`` (sum_mod
-    n=2000, 5 seeds: 0.33 at scale 1 with 32 frequencies and batch 256, 0.91 at scale 30 with 96
-    frequencies and batch 64). Patience is long (100 epochs) because validation accuracy sits at
-    chance until the shared frequency bank locks on. TabM is already an ensemble and cannot run
-    under vmap, so seeds and sigmas are fitted one after another.
+    decay are off: on sum_mod they kept it at chance. The embedding frequencies step
+    ``frequency_lr_scale`` times faster than the other weights, as in ``periodic_mlp``. Patience is
+    long because validation accuracy sits at chance until the shared frequency bank locks on. TabM
+    is already an ensemble and cannot run under vmap, so seeds and sigmas are fitted one after
+    another.
     """
 
     batchable = False

@@ -18,13 +18,14 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from models import ensemble
+from models.base import synchronize
 
 EVAL_CHUNK = 16384  # rows per forward pass at evaluation: bounds memory at 1M rows
 
 
-@dataclass
+@dataclass(frozen=True)
 class TrainConfig:
-    """How to train; one config is shared by all members trained together."""
+    """How to train; one config is shared by all members trained together (hashable: a group key)."""
 
     optimizer: str = "adamw"  # "adamw" | "sgd"
     lr: float = 1e-3
@@ -64,13 +65,7 @@ class MemberResult:
     monitor_curve: list[tuple[float, float]] = field(default_factory=list)  # (train seconds, acc)
 
 
-def synchronize(device: torch.device | str) -> None:
-    """Wait for queued GPU work, so that a clock read after it means something."""
-    if torch.device(device).type == "cuda":
-        torch.cuda.synchronize(device)
-
-
-def _make_optimizer(params, cfg: TrainConfig, device: torch.device) -> torch.optim.Optimizer:
+def _make_optimizer(params, cfg: TrainConfig) -> torch.optim.Optimizer:
     # A parameter may carry ``lr_scale`` (e.g. frequencies found by a search need small steps).
     scales: dict[float, list] = {}
     for p in params:
@@ -83,11 +78,14 @@ def _make_optimizer(params, cfg: TrainConfig, device: torch.device) -> torch.opt
     raise ValueError(f"optimizer must be 'adamw' or 'sgd', got {cfg.optimizer!r}")
 
 
-def member_losses(out: Tensor, y: Tensor, outputs_probabilities: bool = False) -> Tensor:
-    """Mean cross-entropy per member. out: (K, B, C) or (K, B, H, C) with H heads; y: (K, B)."""
+def member_losses(out: Tensor, y: Tensor) -> Tensor:
+    """Mean cross-entropy per member. out: (K, B, C) or (K, B, H, C) with H heads; y: (K, B).
+
+    Always log_softmax of ``out``: for a family whose outputs are already probabilities (the
+    seed's softmax before CrossEntropyLoss) that is the seed's bug, reproduced.
+    """
     if out.ndim == 4:
         y = y[:, :, None].expand(-1, -1, out.shape[2])
-    # With outputs_probabilities this still applies log_softmax to probabilities: the seed's bug.
     losses = F.cross_entropy(out.reshape(-1, out.shape[-1]), y.reshape(-1), reduction="none")
     return losses.view(out.shape[0], -1).mean(1)
 
@@ -107,7 +105,7 @@ def evaluate(net: nn.Module, X: Tensor, y: Tensor, outputs_probabilities: bool) 
     for i in range(0, X.shape[1], EVAL_CHUNK):
         out = net(X[:, i : i + EVAL_CHUNK])
         yb = y[:, i : i + EVAL_CHUNK]
-        loss += member_losses(out, yb, outputs_probabilities) * yb.shape[1]
+        loss += member_losses(out, yb) * yb.shape[1]
         correct += (probabilities(out, outputs_probabilities).argmax(-1) == yb).sum(1)
     return correct / X.shape[1], loss / X.shape[1]
 
@@ -126,7 +124,7 @@ def train_members(members: list[Member], cfg: TrainConfig) -> list[MemberResult]
 
     torch.set_flush_denormal(True)  # denormal floats in near-converged nets slow CPUs many-fold
     net = ensemble.stack([m.module for m in members]).to(device)
-    opt = _make_optimizer(net.parameters(), cfg, device)
+    opt = _make_optimizer(net.parameters(), cfg)
     state = ensemble.member_tensors(net)
     best_state = [t.clone() for t in state]
 
@@ -152,7 +150,7 @@ def train_members(members: list[Member], cfg: TrainConfig) -> list[MemberResult]
             order = torch.stack([torch.randperm(n, generator=g, device=device) for g in gens])
         for step in range(n_steps):
             idx = order[:, step * batch : (step + 1) * batch]
-            loss = member_losses(net(X[rows, idx]), y[rows, idx], cfg.outputs_probabilities)
+            loss = member_losses(net(X[rows, idx]), y[rows, idx])
             opt.zero_grad(set_to_none=True)
             loss.sum().backward()
             opt.step()
@@ -193,9 +191,10 @@ def train_members(members: list[Member], cfg: TrainConfig) -> list[MemberResult]
                 bad_epochs[j] += 1
                 frozen[j] = bad_epochs[j] >= cfg.patience
         if has_val and improved.any():
+            # torch.where, not boolean indexing: indexing by a mask syncs with the GPU.
             mask = torch.as_tensor(improved, device=device)
             for t, b in zip(state, best_state):
-                b[mask] = t[mask]
+                b.copy_(torch.where(mask.view(-1, *[1] * (t.ndim - 1)), t, b))
         if frozen.all():
             break
 

@@ -6,6 +6,7 @@ import torch
 
 import datasets
 import models
+from models.base import FitTask
 from tests.test_models import TINY
 
 cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")
@@ -27,13 +28,13 @@ def test_batched_seeds_on_cuda_match_separate_fits():
     tasks, separate = [], []
     for seed in range(3):
         X, y = datasets.generate("sum_mod", n=300, seed=seed)
-        tasks.append((X, y, None, None, None))
+        tasks.append(FitTask(X, y))
         separate.append(models.create("mlp", seed=seed, device="cuda", max_epochs=5, width=32).fit(X, y))
     batched = models.fit_batch(
         [models.create("mlp", seed=s, device="cuda", max_epochs=5, width=32) for s in range(3)], tasks
     )
-    for a, b, (X, *_rest) in zip(separate, batched, tasks):
-        np.testing.assert_allclose(a.predict_proba(X), b.predict_proba(X), atol=1e-3)
+    for a, b, task in zip(separate, batched, tasks):
+        np.testing.assert_allclose(a.predict_proba(task.X), b.predict_proba(task.X), atol=1e-3)
 
 
 def test_auto_device_resolves_to_what_is_there():

@@ -77,4 +77,27 @@ def test_cuda_request_without_cuda_is_a_clear_error():
 def test_validation_set_is_used_when_given(data):
     X, y, X_val, y_val = data
     est = models.create("mlp", seed=0, device="cpu", **TINY["mlp"]).fit(X, y, X_val, y_val)
-    assert len(est.result_.val_acc_curve) == est.result_.epochs
+    r = est.result_
+    assert r.samples_seen == r.epochs * len(X), "given X_val, every training row is trained on"
+    assert len(r.val_acc_curve) == r.epochs
+    assert r.best_val_acc == pytest.approx(np.mean(est.predict(X_val) == y_val)), "scores are on X_val"
+    carved = models.create("mlp", seed=0, device="cpu", **TINY["mlp"]).fit(X, y).result_
+    assert carved.samples_seen == carved.epochs * int(len(X) * 0.8), "without X_val, 20% is held for validation"
+
+
+def test_early_stopping_restores_the_best_epoch():
+    X, y = datasets.generate("sum_mod", n=500, seed=0)
+    X_val, y_val = datasets.generate("sum_mod", n=200, seed=1)
+    est = models.create("mlp", seed=0, device="cpu", width=32, lr=3e-2, max_epochs=200, patience=5)
+    r = est.fit(X, y, X_val, y_val).result_
+    assert r.epochs == r.best_epoch + 5 < 200, "stops `patience` epochs after the best"
+    assert r.val_acc_curve[-1] < r.best_val_acc, "the last epoch must be worse, or restoring is not tested"
+    assert np.mean(est.predict(X_val) == y_val) == pytest.approx(r.best_val_acc), "the best epoch's weights are kept"
+
+
+@pytest.mark.parametrize("name", ["mlp", "spectral_mlp"])
+def test_inputs_a_network_cannot_represent_are_a_clear_error(name, data):
+    X, y, X_test, _ = data
+    est = models.create(name, seed=0, device="cpu", **TINY[name]).fit(X, y)
+    with pytest.raises(ValueError, match="float32"):
+        est.predict_proba(np.full((3, 2), 1e300))

@@ -12,6 +12,7 @@ def _record(key="k1", **kw):
     return (
         r
         | {"schema": records.SCHEMA_VERSION, "key": key, "status": "ok", "dataset_params": {}, "model_params": {}}
+        | {"machine": {}, "versions": {}}
         | kw
     )
 
@@ -38,7 +39,24 @@ def test_torn_last_line_is_skipped_but_corruption_elsewhere_is_an_error(tmp_path
         f.write('{"key": "b", "sta')
     assert [r["key"] for r in records.load(path)] == ["a"]
     path.write_text('{"bad\n' + json.dumps(_record("a")) + "\n")
-    with pytest.raises(ValueError, match="not a JSON record"):
+    with pytest.raises(ValueError, match="records.jsonl:1: not a JSON record"):
+        records.load(path)
+
+
+@pytest.mark.parametrize(
+    "line, message",
+    [
+        ("[1, 2, 3]", "a record is a JSON object"),
+        ('{"foo": 1}', "record lacks schema, key"),
+        (json.dumps(_record("a", machine=None)), "record field 'machine' must be an object"),
+        (json.dumps({k: v for k, v in _record("a").items() if k != "key"}), "record lacks key"),
+        (json.dumps(_record("a", status="great")), "record has a bad key or status"),
+    ],
+)
+def test_lines_that_are_not_records_name_file_and_line(tmp_path, line, message):
+    path = tmp_path / "records.jsonl"
+    path.write_text(json.dumps(_record("ok")) + "\n" + line + "\n")
+    with pytest.raises(ValueError, match=f"records.jsonl:2: not a bench record: {message}"):
         records.load(path)
 
 

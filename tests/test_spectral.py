@@ -46,6 +46,7 @@ def test_one_feature_and_many_features_are_handled():
     assert f.shape == (4, 20)
 
 
+@pytest.mark.slow
 def test_fit_beats_chance_by_far_on_sum_mod():
     X, y = datasets.generate("sum_mod", n=2000, seed=0)
     X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.2, random_state=0)
@@ -65,6 +66,7 @@ def test_frequency_is_exact_through_a_phase_jump():
     assert min(np.abs(found - truth).max(), np.abs(found + truth).max()) < 1e-3 * 100 / 3
 
 
+@pytest.mark.slow
 def test_spectral_xgboost_cuts_the_phase_jump_exactly():
     X, y = datasets.generate("sum_mod", n=2000, seed=0, weights=(1.0, -0.5))
     X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.2, random_state=0)
@@ -100,6 +102,7 @@ def test_labels_independent_of_x_give_no_peaks():
         assert np.abs(np.abs(row) - h * truth).max() < 0.01 * h * truth.max()
 
 
+@pytest.mark.slow
 def test_a_direction_across_three_features_is_found_by_triples():
     """x0 + x1 + x2 at 100 stripes averages away in every pair; the triple search finds it."""
     X, y = datasets.generate("sum_mod", n=1600, seed=0, weights=(1.0, 1.0, 1.0), n_noise_features=1)
@@ -108,6 +111,7 @@ def test_a_direction_across_three_features_is_found_by_triples():
     assert min(np.abs(found - truth).max(), np.abs(found + truth).max()) < 0.01 * 100 / 3
 
 
+@pytest.mark.slow
 def test_spectral_mlp_learns_both_sides_of_the_phase_jump():
     """Rows within 3 stripes of the jump: the side features make them as easy as the rest.
 
