@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import math
 import sys
 from pathlib import Path
 
@@ -34,6 +35,16 @@ def _ints(text: str) -> list[int]:
     return values
 
 
+def _seeds(text: str) -> list[int]:
+    values = _ints(text)
+    bad = [v for v in values if not 0 <= v < 2**32]
+    if bad:
+        raise argparse.ArgumentTypeError(f"seeds must be in 0 .. 2**32 - 1, got {bad}")
+    if len(set(values)) < len(values):
+        raise argparse.ArgumentTypeError(f"duplicate seeds in {text!r}: each seed would run the same cell twice")
+    return values
+
+
 def _positive_ints(text: str) -> list[int]:
     values = _ints(text)
     if any(v < 1 for v in values):
@@ -49,14 +60,21 @@ def _add_run_options(p: argparse.ArgumentParser, default_out: Path) -> None:
         "--threads",
         type=int,
         default=None,
-        help="threads for every family (default: free cores, at most 2 on this machine's load)",
+        help="threads for every family (default: free cores now; more than the usable cores is capped)",
     )
     p.add_argument("--force", action="store_true", help="recompute cells that already have a record")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
 
+class _Parser(argparse.ArgumentParser):
+    """Bad arguments: one line (and exit 2), not the usage block."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
 def parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(
+    ap = _Parser(
         prog="python -m bench",
         description="Compare model families on generated tabular datasets: held-out accuracy, train accuracy, "
         "fit and predict throughput on CPU and GPU. Each finished cell is one line in records.jsonl; "
@@ -85,9 +103,17 @@ def parser() -> argparse.ArgumentParser:
     p_run.add_argument(
         "--n", type=_positive_ints, default=[2000], help="rows generated per dataset, comma list (default 2000)"
     )
-    p_run.add_argument("--seeds", type=_ints, default=[0, 1, 2, 3, 4], help="comma list (default 0,1,2,3,4)")
+    p_run.add_argument("--seeds", type=_seeds, default=[0, 1, 2, 3, 4], help="comma list (default 0,1,2,3,4)")
     p_run.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
     p_run.add_argument("--isolate", action="store_true", help="each group in a child process; records peak memory")
+    p_run.add_argument(
+        "--cell-timeout",
+        type=float,
+        default=None,
+        metavar="S",
+        help="kill a cell's work after S seconds (per cell of a batched group) and record it as failed; "
+        "implies --isolate (default: no limit)",
+    )
     _add_run_options(p_run, RESULTS / "runs")
 
     sub.add_parser("list", help="datasets, models, suites")
@@ -122,7 +148,7 @@ def parser() -> argparse.ArgumentParser:
         description="Compare two records files (or folders holding records.jsonl) cell by cell. A regression needs a "
         "one-sided Mann-Whitney U test over seeds significant at p <= 0.05 AND an effect beyond the metric's minimum "
         "(held-out accuracy -0.02; fit time +50%; predict throughput -50%; times calibrated before each group). "
-        "Exit 0 clean, 1 regression, 2 bad input.",
+        "Exit 0 clean, 1 regression, 2 bad input, 3 internal error.",
     )
     p_cmp.add_argument("baseline", type=Path)
     p_cmp.add_argument("current", type=Path)
@@ -161,36 +187,58 @@ def write_report(out: Path) -> list[Path]:
 
 
 def _execute(suite_list: list[suites.Suite], args) -> int:
-    from bench import runner
-    from bench.timing import free_cores, pin_threads
+    from bench import output, runner
+    from bench.timing import choose_threads, pin_threads
 
-    threads = pin_threads(args.threads or free_cores())
-    n_cells = sum(len(s.cells()) for s in suite_list)
-    print(f"{n_cells} cells, {threads} threads, records in {args.out / 'records.jsonl'}", file=sys.stderr)
-    failed = 0
-    for s in suite_list:
-        failed += runner.run(
-            s.cells(),
-            args.out,
-            threads=threads,
-            force=args.force,
-            progress=not args.no_progress,
-            batch_seeds=s.batch_seeds,
-            isolate=s.isolate,
-        )
-    written = write_report(args.out)
+    timeout = getattr(args, "cell_timeout", None)
+    if timeout is not None and not (0 < timeout < math.inf):
+        raise ValueError(f"--cell-timeout must be a positive number of seconds, got {timeout}")
+    cells = [s.cells() for s in suite_list]  # checks devices (cuda present?) before any work
+    out = output.claim(args.out)
+    with output.lock(out):
+        threads = pin_threads(choose_threads(args.threads))
+        print(f"{sum(map(len, cells))} cells, {threads} threads, records in {out / 'records.jsonl'}", file=sys.stderr)
+        before = _record_lines(out)
+        failed = 0
+        try:
+            for s, suite_cells in zip(suite_list, cells):
+                failed += runner.run(
+                    suite_cells,
+                    out,
+                    threads=threads,
+                    force=args.force,
+                    progress=not args.no_progress,
+                    batch_seeds=s.batch_seeds,
+                    isolate=s.isolate,
+                    cell_timeout=timeout,
+                )
+        except runner.Interrupted:
+            raise runner.Interrupted(_record_lines(out) - before) from None
+        written = write_report(out)
     print("tables: " + ", ".join(str(p) for p in written), file=sys.stderr)
     if failed:
         print(f"{failed} cell(s) failed; see the Failures section of {args.out / 'README.md'}", file=sys.stderr)
     return 1 if failed else 0
 
 
+def _record_lines(out: Path) -> int:
+    path = out / "records.jsonl"
+    return path.read_bytes().count(b"\n") if path.is_file() else 0
+
+
 def _compare(args) -> int:
     import json
 
-    from bench import compare
+    from bench import compare, output
 
+    inputs = [args.baseline, args.current]
     try:
+        if args.markdown:
+            output.check_new_file(args.markdown, inputs=inputs, what="--markdown")
+        if args.github_json:
+            if any(Path(args.github_json).resolve() in (Path(p).resolve(), Path(p).resolve().parent) for p in inputs):
+                raise compare.CompareError(f"--github-json {args.github_json} holds an input; choose another folder")
+            output.claim(args.github_json)
         table, machines = compare.compare(args.baseline, args.current)
         text = compare.markdown(table, machines)
         print(text)
@@ -201,33 +249,47 @@ def _compare(args) -> int:
             data = compare.github_benchmark_json(args.current)
             (args.github_json / "accuracy.json").write_text(json.dumps(data["customBiggerIsBetter"], indent=1))
             (args.github_json / "times.json").write_text(json.dumps(data["customSmallerIsBetter"], indent=1))
-    except compare.CompareError as exc:
-        print(f"bench compare: error: {exc}", file=sys.stderr)
+    except (compare.CompareError, ValueError, OSError) as exc:
+        print(f"bench compare: error: {_one_line(exc)}", file=sys.stderr)
         return 2
+    except Exception as exc:  # a bug, not a regression: never exit 1 for it
+        print(f"bench compare: internal error: {type(exc).__name__}: {_one_line(exc)}", file=sys.stderr)
+        return 3
     return 1 if (table.verdict == "REGRESSION").any() else 0
 
 
-def _throughput(args) -> int:
-    from bench import throughput
-    from bench.timing import free_cores, pin_threads
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
 
-    pin_threads(args.threads or free_cores())
+
+def _throughput(args) -> int:
+    from bench import output, throughput
+    from bench.timing import choose_threads, pin_threads
+
+    output.check_new_file(args.out, inputs=[], what="--out")
+    pin_threads(choose_threads(args.threads))
     rows = throughput.run(device=args.device, quick=args.quick)
     print(throughput.write(rows, args.out).read_text())
     return 0
 
 
 def _report(args) -> int:
+    from bench import output
+
+    if not output.owned(args.out):
+        raise ValueError(f"--out {args.out} is not a bench output folder (no {output.MARKER} file)")
     for p in write_report(args.out):
         print(p)
     return 0
 
 
 def _figures(args) -> int:
-    from bench import plots
-    from bench.timing import free_cores, pin_threads
+    from bench import output, plots
+    from bench.timing import choose_threads, pin_threads
 
-    threads = pin_threads(args.threads or free_cores())
+    output.claim(args.out)
+    threads = pin_threads(choose_threads(args.threads))
     (args.out / "figures").mkdir(parents=True, exist_ok=True)
     for p in plots.decision_regions(args.out / "figures", threads=threads):
         print(p)
@@ -278,11 +340,19 @@ COMMANDS = {
 
 
 def main(argv: list[str] | None = None) -> int:
+    from bench.runner import Interrupted
+
     args = parser().parse_args(argv)
     try:
         if getattr(args, "threads", None) is not None and args.threads < 1:
             raise ValueError(f"--threads must be at least 1, got {args.threads}")
         return COMMANDS[args.command](args)
-    except (ValueError, FileNotFoundError, RuntimeError) as exc:
-        print(f"bench: error: {exc}", file=sys.stderr)
+    except (ValueError, OSError, RuntimeError) as exc:
+        print(f"bench: error: {_one_line(exc)}", file=sys.stderr)
         return 2
+    except Interrupted as exc:
+        print(f"bench: {exc}", file=sys.stderr)
+        return 130
+    except KeyboardInterrupt:
+        print("bench: interrupted", file=sys.stderr)
+        return 130

@@ -4,7 +4,7 @@ Per (dataset, model, device) and metric, a regression needs both a one-sided Man
 over seeds/repeats significant at ``ALPHA`` (as asv does) and an effect beyond the metric's
 minimum. Times are divided by a calibration workload (a small MLP's training steps, like ours)
 measured right before each group of cells, so a slower machine, or a slow spell of a shared one,
-is not a regression. Exit 0 clean, 1 regression, 2 bad input.
+is not a regression. Exit 0 clean, 1 regression, 2 bad input, 3 internal error.
 
 The time thresholds (+50% fit time, -50% predict throughput) come from this 2-core shared VM,
 where the same code's fit times moved by up to ~1.6x between runs minutes apart and the

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 import models
+from bench.output import safe_name
 from bench.report import ok
 
 
@@ -82,7 +83,7 @@ def learning_curves(df: pd.DataFrame, out: Path) -> list[Path]:
         ax_acc.grid(alpha=0.3)
         ax_t.grid(alpha=0.3, which="both")
         ax_acc.legend(fontsize=8)
-        written.append(_save(fig, out / f"learning_curve_{dataset}.png"))
+        written.append(_save(fig, out / f"learning_curve_{safe_name(dataset)}.png"))
     return written
 
 

@@ -156,16 +156,12 @@ def _group_records(group: list[Cell], threads: int, batch_seeds: bool, warmed: s
     return out
 
 
-def _isolated_group(group: list[Cell], threads: int, batch_seeds: bool) -> list[dict]:
-    """Child-process entry: run a group and stamp each record with the child's peak memory."""
-    import resource
+class Interrupted(Exception):
+    """Ctrl-C during a run; ``recorded`` cells were written before it."""
 
-    from bench.timing import pin_threads
-
-    pin_threads(threads)
-    recs = _group_records(group, threads, batch_seeds, set())
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return [r | {"peak_rss_mb": round(peak_mb, 1)} for r in recs]
+    def __init__(self, recorded: int) -> None:
+        super().__init__(f"interrupted: {recorded} cells recorded, rerun to resume")
+        self.recorded = recorded
 
 
 def run(
@@ -177,6 +173,7 @@ def run(
     progress: bool = True,
     batch_seeds: bool = True,
     isolate: bool = False,
+    cell_timeout: float | None = None,
 ) -> int:
     """Run every unfinished cell, appending a record for each; returns the number that failed.
 
@@ -186,6 +183,9 @@ def run(
     ``batch_seeds=False`` fits each seed on its own, so every seed is an independent timing sample
     (what the regression gate's rank test needs). ``isolate=True`` runs each group in a fresh
     child process: its peak memory is recorded, and a crash (out of memory) fails only that group.
+    ``cell_timeout`` (seconds per cell; implies ``isolate``) kills a group's child that runs
+    longer than that times its cells, and records them as failed. Ctrl-C raises
+    :class:`Interrupted` after the records already written.
     """
     out = Path(out)
     path = out / "records.jsonl"
@@ -195,41 +195,72 @@ def run(
     groups: dict[tuple, list[Cell]] = defaultdict(list)
     for c in todo:
         groups[c.group].append(c)
-    failed = 0
+    failed = recorded = 0
     bar = _progress(len(todo), len(cells) - len(todo), progress)
     warmed: set[tuple] = set()
-    for group in groups.values():
-        head = group[0]
-        bar.set_postfix_str(f"{head.model} {head.dataset} n={head.n} {head.device}")
-        if isolate and not head.skip_reason:
-            recs = _run_isolated(group, threads, batch_seeds)
-        else:
-            recs = _group_records(group, threads, batch_seeds, warmed)
-        for r in recs:
-            records.append(path, r)
-            failed += r["status"] == "failed"
-        bar.update(len(group))
-    bar.close()
+    try:
+        for group in groups.values():
+            head = group[0]
+            bar.set_postfix_str(f"{head.model} {head.dataset} n={head.n} {head.device}")
+            if (isolate or cell_timeout) and not head.skip_reason:
+                recs = _run_isolated(group, threads, batch_seeds, cell_timeout)
+            else:
+                recs = _group_records(group, threads, batch_seeds, warmed)
+            for r in recs:
+                records.append(path, r)
+                recorded += 1
+                failed += r["status"] == "failed"
+            bar.update(len(group))
+    except KeyboardInterrupt:
+        raise Interrupted(recorded) from None
+    finally:
+        bar.close()
     return failed
 
 
-def _run_isolated(group: list[Cell], threads: int, batch_seeds: bool) -> list[dict]:
+def _run_isolated(group: list[Cell], threads: int, batch_seeds: bool, timeout: float | None) -> list[dict]:
+    """The group in a fresh child process (spawned: no inherited threads or state)."""
     import multiprocessing as mp
-    from concurrent.futures import ProcessPoolExecutor
-    from concurrent.futures.process import BrokenProcessPool
 
     context = mp.get_context("spawn")
-    with ProcessPoolExecutor(
-        max_workers=1, mp_context=context, initializer=_exit_with, initargs=(os.getpid(),)
-    ) as pool:
-        try:
-            return pool.submit(_isolated_group, group, threads, batch_seeds).result()
-        except BrokenProcessPool:
-            return [new_record(c, threads, error="worker process died (killed, or out of memory)") for c in group]
+    receive, send = context.Pipe(duplex=False)
+    child = context.Process(target=_isolated_group, args=(send, group, threads, batch_seeds, os.getpid()))
+    child.start()
+    send.close()
+    limit = None if timeout is None else timeout * len(group)
+    try:
+        if receive.poll(limit):
+            return receive.recv()
+        if child.is_alive():  # still running: over its time
+            error = f"timed out after {limit:g} s ({timeout:g} s per cell)"
+        else:
+            error = "worker process died (killed, or out of memory)"
+    except EOFError:  # the child closed the pipe without a result: it died
+        error = "worker process died (killed, or out of memory)"
+    finally:
+        if child.is_alive():
+            child.kill()
+        child.join()
+        receive.close()
+    return [new_record(c, threads, error=error) for c in group]
+
+
+def _isolated_group(conn, group: list[Cell], threads: int, batch_seeds: bool, parent: int) -> None:
+    """Child-process entry: run a group, stamp each record with the child's peak memory, send them."""
+    import resource
+
+    from bench.timing import pin_threads
+
+    _exit_with(parent)
+    pin_threads(threads)
+    recs = _group_records(group, threads, batch_seeds, set())
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    conn.send([r | {"peak_rss_mb": round(peak_mb, 1)} for r in recs])
+    conn.close()
 
 
 def _exit_with(parent: int) -> None:
-    """Worker initializer: exit as soon as ``parent`` is gone (a kill -9 of the run leaves no orphan)."""
+    """Exit as soon as ``parent`` is gone (a kill -9 of the run leaves no orphan)."""
     import threading
     import time
 

@@ -70,11 +70,15 @@ class Suite:
 
 
 def expand_device(device: str) -> list[str]:
-    """ "auto" -> every available device (cpu, and cuda when present)."""
-    if device != "auto":
+    """ "auto" -> every available device (cpu, and cuda when present); "cuda" must be present."""
+    if device == "cpu":
         return [device]
     import torch
 
+    if device == "cuda" and not torch.cuda.is_available():
+        raise ValueError("--device cuda: no CUDA device here (torch.cuda.is_available() is False)")
+    if device == "cuda":
+        return [device]
     return ["cpu", "cuda"] if torch.cuda.is_available() else ["cpu"]
 
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 from models.base import synchronize
 
@@ -27,12 +29,48 @@ def _busy_cores(window: float = 0.5) -> float:
     return cores * (1 - (idle1 - idle0) / max(total1 - total0, 1))
 
 
+def usable_cores() -> int:
+    """Cores this process may run on: its CPU affinity, capped by a cgroup CPU quota (containers)."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    quota = _cgroup_quota()
+    return max(1, min(cores, int(quota))) if quota else cores
+
+
+def _cgroup_quota() -> float | None:
+    """CPUs allowed by the cgroup (v2 cpu.max, else v1 cfs quota), None when unlimited or unknown."""
+    try:
+        limit, period = Path("/sys/fs/cgroup/cpu.max").read_text().split()[:2]
+        return None if limit == "max" else int(limit) / int(period)
+    except (OSError, ValueError):
+        pass
+    try:
+        quota = int(Path("/sys/fs/cgroup/cpu/cpu.cfs_quota_us").read_text())
+        period = int(Path("/sys/fs/cgroup/cpu/cpu.cfs_period_us").read_text())
+        return quota / period if quota > 0 and period > 0 else None
+    except (OSError, ValueError):
+        return None
+
+
+def choose_threads(requested: int | None) -> int:
+    """Threads for a run: free cores by default; a request beyond the usable cores is capped
+    (OpenMP threads spin-wait: more threads than cores makes every family many times slower)."""
+    if requested is None:
+        return free_cores()
+    if requested < 1:
+        raise ValueError(f"--threads must be at least 1, got {requested}")
+    usable = usable_cores()
+    if requested > usable:
+        print(f"bench: warning: --threads {requested} > {usable} usable cores; using {usable}", file=sys.stderr)
+        return usable
+    return requested
+
+
 def free_cores() -> int:
     """Cores this process may use minus those busy now (at least 1).
 
     OpenMP threads spin-wait: more threads than free cores makes every family many times slower.
     """
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    cores = usable_cores()
     try:
         busy = _busy_cores()
     except OSError:  # no /proc: fall back to the load average

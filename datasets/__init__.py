@@ -33,6 +33,8 @@ def generate(name: str, *, n: int = 2000, seed: int = 0, **params) -> tuple[np.n
         raise ValueError(
             f"unknown parameter(s) {sorted(unknown)} for {name!r}; valid: {', '.join(synthetic.DEFAULTS[name])}"
         )
+    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or not 0 <= seed < 2**32:
+        raise ValueError(f"seed must be an integer in 0 .. 2**32 - 1, got {seed!r}")
     rng = np.random.default_rng(seed)
     return _GENERATORS[name](int(n), rng, **params)
 

@@ -21,7 +21,7 @@ DEFAULTS: dict[str, dict] = {
 
 def _check_common(weights: Sequence[float], n_noise_features: int, label_noise: float) -> tuple[float, ...]:
     weights = tuple(float(w) for w in np.atleast_1d(np.asarray(weights, dtype=float)))
-    if not weights or not all(np.isfinite(weights)):
+    if not weights or not np.isfinite(sum(abs(w) for w in weights)):
         raise ValueError(f"weights must be a non-empty sequence of finite numbers, got {weights!r}")
     if int(n_noise_features) != n_noise_features or n_noise_features < 0:
         raise ValueError(f"n_noise_features must be a non-negative integer, got {n_noise_features!r}")
@@ -66,6 +66,9 @@ def sum_mod(
         raise ValueError(f"n_classes must be an integer >= 2, got {n_classes!r}")
     if not np.isfinite(scale) or scale <= 0:
         raise ValueError(f"scale must be a positive finite number, got {scale!r}")
+    # |s| <= sum |w| on U[0, 1) features; int(s * scale) must stay exact in float64 and int64.
+    if sum(abs(w) for w in weights) * scale >= 2**53:
+        raise ValueError(f"scale x sum(|weights|) must be below 2**53 (labels would overflow), got scale {scale!r}")
     X, signal = _features(n, rng, len(weights), n_noise_features)
     # np.trunc matches Python's int() (toward zero) for negative weights; np.mod matches Python's %.
     y = np.mod(np.trunc(_weighted_sum(signal, weights) * scale).astype(np.int64), int(n_classes))
@@ -84,7 +87,12 @@ def sum_bin(
     """Bands along ``weights``: label = number of thresholds <= s."""
     weights = _check_common(weights, n_noise_features, label_noise)
     thresholds = np.asarray(thresholds, dtype=float)
-    if thresholds.ndim != 1 or len(thresholds) < 1 or np.any(np.diff(thresholds) <= 0):
+    if (
+        thresholds.ndim != 1
+        or len(thresholds) < 1
+        or not np.all(np.isfinite(thresholds))
+        or np.any(np.diff(thresholds) <= 0)
+    ):
         raise ValueError(f"thresholds must be a non-empty increasing sequence, got {thresholds.tolist()!r}")
     X, signal = _features(n, rng, len(weights), n_noise_features)
     y = np.searchsorted(thresholds, _weighted_sum(signal, weights), side="right")

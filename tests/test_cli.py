@@ -53,7 +53,7 @@ def test_smoke_run_writes_records_and_tables_and_resumes(tmp_path):
         (["run", "--seeds", "a,b"], "expected comma-separated integers"),
         (["run", "--suite", "nope"], "invalid choice"),
         (["all", "--device", "tpu"], "invalid choice"),
-        (["report", "--out", "/nonexistent"], "no records file"),
+        (["report", "--out", "/nonexistent"], "not a bench output folder"),
     ],
 )
 def test_bad_input_exits_2_with_one_clear_line(args, message):
