@@ -2,10 +2,8 @@
 
 import json
 import os
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -71,59 +69,6 @@ def test_a_failing_cell_is_recorded_and_the_run_goes_on(tmp_path):
     assert failed == 1
     assert recs["mlp"]["status"] == "failed" and "learning rate" in recs["mlp"]["error"]
     assert recs["xgboost"]["status"] == "ok"
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("isolate", [False, True], ids=["in-process", "isolated like sweeps"])
-def test_killed_run_resumes_without_lost_or_duplicated_cells(tmp_path, isolate):
-    args = [
-        "run",
-        "--datasets",
-        "sum_bin",
-        "--models",
-        "xgboost,mlp",
-        "--n",
-        "300",
-        "--seeds",
-        "0,1,2,3",
-        "--device",
-        "cpu",
-    ]
-    args += ["--out", str(tmp_path), "--no-progress"] + (["--isolate"] if isolate else [])
-    # Its own process group: the isolated worker's fate after the kill can be checked (and cleaned up).
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "bench", *args], cwd=ROOT, stderr=subprocess.DEVNULL, start_new_session=True
-    )
-    path = tmp_path / "records.jsonl"
-    deadline = time.time() + 120
-    while time.time() < deadline and (not path.exists() or len(path.read_text().splitlines()) < 2):
-        time.sleep(0.05)
-    proc.send_signal(signal.SIGKILL)  # the run only: a worker must notice and exit by itself
-    proc.wait()
-    orphans = _survivors(proc.pid, seconds=10)
-    assert not orphans, "a worker outlived the killed run"
-    before = len(lines(path))
-    assert 2 <= before < 8, "the kill should land mid-run"
-    out = bench(*args)
-    assert out.returncode == 0, out.stderr
-    recs = lines(path)
-    keys = [r["key"] for r in recs]
-    assert len(recs) == 8 and len(set(keys)) == 8
-    if isolate:
-        assert all(r["peak_rss_mb"] > 50 for r in recs)
-
-
-def _survivors(pgid: int, seconds: float) -> bool:
-    """True if processes of group ``pgid`` still run after ``seconds`` (they are then killed)."""
-    deadline = time.time() + seconds
-    while time.time() < deadline:
-        try:
-            os.killpg(pgid, 0)
-        except ProcessLookupError:
-            return False
-        time.sleep(0.1)
-    os.killpg(pgid, signal.SIGKILL)
-    return True
 
 
 def test_our_datasets_package_wins_over_a_same_named_one(tmp_path):

@@ -7,6 +7,7 @@ unchanged, and nothing outside the output folder but what was there.
 """
 
 import json
+import os
 import shutil
 import signal
 import subprocess
@@ -49,6 +50,18 @@ def _check(folder: Path, before: list[str], keys: set[str]) -> None:
     assert all(r["status"] == "ok" for r in recs)
     extra = {p.name for p in folder.iterdir() if p.is_file()} - OWN
     assert not extra, f"files bench does not own: {extra}"
+
+
+def _survivors(pgid: int, seconds: float) -> bool:
+    """True if processes of group ``pgid`` still run after ``seconds`` (they are then killed)."""
+    for _ in range(int(seconds * 10)):
+        try:
+            os.killpg(pgid, 0)
+        except ProcessLookupError:
+            return False
+        time.sleep(0.1)
+    os.killpg(pgid, signal.SIGKILL)
+    return True
 
 
 @pytest.mark.slow
@@ -95,8 +108,9 @@ def test_sigkill_at_random_moments(tmp_path, isolate):
             start_new_session=True,
         )
         time.sleep(float(moment + rng.uniform(-0.3, 0.3)))
-        proc.send_signal(signal.SIGKILL)
+        proc.send_signal(signal.SIGKILL)  # the run only: an isolated worker must notice and exit by itself
         proc.wait()
+        assert not _survivors(proc.pid, seconds=10), "a worker outlived the killed run"
         path = folder / "records.jsonl"
         before = (path.read_text() if path.exists() else "").split("\n")[:-1]  # whole lines only
         partial.append(len(before))
