@@ -160,6 +160,15 @@ def parser() -> argparse.ArgumentParser:
         help="write github-action-benchmark inputs for CURRENT: DIR/accuracy.json, DIR/times.json",
     )
 
+    p_gpu = sub.add_parser(
+        "gpu-check",
+        help="on a GPU machine: the CUDA tests, the gpu suite (cpu and cuda rows) and throughput on cuda, into one folder",
+        description="The short list that proves the GPU path, for whoever has a GPU for a few minutes: "
+        "tests/test_cuda.py, `run --suite gpu` (seed datasets, every family, 3 seeds, cpu and cuda) with its "
+        "tables, and `throughput --device cuda`; everything under --out. Commit that folder as results/gpu/.",
+    )
+    _add_run_options(p_gpu, RESULTS / "gpu")
+
     p_tp = sub.add_parser("throughput", help="trainer speed vs the seed's loop and skorch; batched seeds vs sequential")
     p_tp.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
     p_tp.add_argument("--threads", type=int, default=None, help="default: free cores")
@@ -326,7 +335,32 @@ def _run(args) -> int:
     return _execute([dataclasses.replace(s, isolate=args.isolate) for s in chosen], args)
 
 
+def _gpu_check(args) -> int:
+    import subprocess
+
+    import torch
+
+    from bench import output
+
+    if not torch.cuda.is_available():
+        raise ValueError("gpu-check: no CUDA device here (torch.cuda.is_available() is False)")
+    out = output.claim(args.out)
+    tests = subprocess.run(
+        [sys.executable, "-m", "pytest", "tests/test_cuda.py", "-m", "slow or not slow", "-p", "no:cacheprovider"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    (out / "test_cuda.log").write_text(tests.stdout + tests.stderr)
+    print(f"tests/test_cuda.py: exit {tests.returncode} (log in {out / 'test_cuda.log'})", file=sys.stderr)
+    status = _execute(suites.SUITES["gpu"], args)
+    args.device, args.quick, args.out = "cuda", False, out / "throughput_cuda.md"
+    status = max(status, _throughput(args))
+    return 1 if tests.returncode or status else 0
+
+
 COMMANDS = {
+    "gpu-check": _gpu_check,
     "all": _all,
     "run": _run,
     "list": lambda args: _list(),

@@ -50,8 +50,10 @@ class CompareError(ValueError):
 
 
 def _calibrate(df: pd.DataFrame) -> pd.DataFrame:
-    """Times in units of the run's calibration workload; rates per such unit."""
-    scale = df["calibration_s"].astype(float).fillna(1.0) if "calibration_s" in df else 1.0
+    """CPU times in units of the run's calibration workload (a CPU workload), rates per such unit;
+    GPU rows keep raw seconds (a CPU calibration says nothing about a GPU's speed)."""
+    scale = df["calibration_s"].astype(float).fillna(1.0) if "calibration_s" in df else pd.Series(1.0, df.index)
+    scale = scale.where(df["device"] == "cpu", 1.0)
     return df.assign(fit_s=df["fit_s"] / scale, predict_rows_per_s=df["predict_rows_per_s"].astype(float) * scale)
 
 
@@ -117,7 +119,7 @@ def compare(baseline: Path, current: Path) -> tuple[pd.DataFrame, dict]:
                     "dataset": f"{cell.dataset} n={cell.n}" + ("" if cell.dparams == "{}" else f" {cell.dparams}"),
                     "model": cell.model + ("" if cell.mparams == "{}" else f" {cell.mparams}"),
                     "device": cell.device,
-                    "metric": f"{m.column} ({m.unit}{', calibrated' if m.relative else ''})",
+                    "metric": f"{m.column} ({m.unit}{', calibrated' if m.relative and cell.device == 'cpu' else ''})",
                     "baseline": float(np.median(b)),
                     "current": float(np.median(c)),
                     "Δ": delta,

@@ -43,7 +43,7 @@ FIELDS: dict[str, str] = {
     "train_samples_per_s": "rows x epochs / fit_s (neural)",
     "fit_rows_per_s": "n_train / fit_s",
     "predict_rows_per_s": "n_test / predict_s",
-    "machine": "cpu, cores, host, os, python, gpu, cuda, driver, threads",
+    "machine": "cpu, cores, usable_cores, host, os, python, gpu, gpu_memory_mb, mig, cuda, driver, threads",
     "versions": "library versions (LIBRARIES)",
     "commit": "git commit of the code, -dirty when tracked files differed",
     "utc": "when the record was made",
@@ -61,6 +61,10 @@ OPTIONAL: dict[str, str] = {
     "candidate": "hyperparameters chosen on validation (e.g. sigma)",
     "monitor_curve": "(train seconds, held-out accuracy) per epoch, tta cells only",
     "peak_rss_mb": "peak resident memory of the process that ran the group (isolated runs)",
+    "prep_s": "seconds of fit spent before training on the host (split, scaling, frequency search)",
+    "predict_device": "where predict_proba ran (cpu | cuda)",
+    "predict_repeats": "predict_proba calls timed; predict_s is their mean",
+    "gpu_peak_mb": "torch's peak GPU memory during the group's fit (cuda cells; GBDT libraries not counted)",
 }
 REQUIRED = tuple(FIELDS)
 STATUSES = ("ok", "failed", "skipped")
@@ -266,9 +270,12 @@ def _cpu_model() -> str:
 def _static_machine() -> dict:
     import torch
 
+    from bench.timing import usable_cores
+
     info = {
         "cpu": _cpu_model(),
         "cores": os.cpu_count(),
+        "usable_cores": usable_cores(),
         "host": platform.node(),
         "os": platform.platform(),
         "python": platform.python_version(),
@@ -276,16 +283,25 @@ def _static_machine() -> dict:
         "cuda": None,
     }
     if torch.cuda.is_available():
-        info["gpu"] = torch.cuda.get_device_name(0)
-        info["cuda"] = torch.version.cuda
-        try:
-            out = subprocess.run(
-                ["nvidia-smi", "--query-gpu=driver_version", "--format=csv,noheader"], capture_output=True, text=True
-            )
-            info["driver"] = out.stdout.strip().splitlines()[0] if out.returncode == 0 else None
-        except (OSError, IndexError):
-            info["driver"] = None
+        props = torch.cuda.get_device_properties(torch.cuda.current_device())
+        info |= {"gpu": props.name, "gpu_memory_mb": round(props.total_memory / 2**20), "cuda": torch.version.cuda}
+        info |= _nvidia_smi()
     return info
+
+
+def _nvidia_smi() -> dict:
+    """Driver version and MIG mode of the current GPU (None where nvidia-smi cannot say in 10 s)."""
+    try:
+        out = subprocess.run(
+            ["nvidia-smi", "--query-gpu=driver_version,mig.mode.current", "--format=csv,noheader"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+        )
+        driver, mig = (v.strip() for v in out.stdout.splitlines()[0].split(","))
+        return {"driver": driver, "mig": mig} if out.returncode == 0 else {"driver": None, "mig": None}
+    except (OSError, IndexError, ValueError, subprocess.TimeoutExpired):
+        return {"driver": None, "mig": None}
 
 
 def machine(threads: int) -> dict:

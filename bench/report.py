@@ -29,8 +29,9 @@ TEXT = {
     "device_one": "Only one device ran here, so there is no CPU-vs-GPU comparison.",
     "device_machines": "The CPU and GPU records come from different machines ({machines}); a speedup between "
     "them would compare machines, not devices, so none is shown.",
-    "device": "Like for like, on one machine ({machine}): median seconds per epoch (neural) or per "
-    "boosting iteration (trees), so that early stopping at different epochs does not count as speed.",
+    "device": "Like for like, on one machine ({machine}): median seconds of training per epoch (neural) or "
+    "per boosting iteration (trees), so that early stopping at different epochs does not count as speed; "
+    "host work before training (scaling, the frequency search: `prep_s`) is left out.",
     "seed_mlp": "The seed's own network, reproduced with its bugs. Two causes keep it near chance:\n"
     "1. **Softmax before `CrossEntropyLoss`**: the loss applies log-softmax again, so outputs live in "
     "[0, 1], the loss cannot go below ≈ 0.55 for 3 classes, and gradients are squashed (the slow fall on "
@@ -176,7 +177,8 @@ def device_table(df: pd.DataFrame) -> str:
     if len(machines) > 1:
         names = "; ".join(sorted(f"{m[2]} ({m[0]}, GPU {m[3]})" for m in machines))
         return TEXT["device_machines"].format(machines=names)
-    per_epoch = done.assign(s_per_epoch=done.fit_s / done.epochs.astype(float))
+    prep = done["prep_s"].astype(float).fillna(0.0) if "prep_s" in done else 0.0
+    per_epoch = done.assign(s_per_epoch=(done.fit_s - prep) / done.epochs.astype(float))
     cols = ["dataset", "dparams", "n", "model", "mparams"]
     med = per_epoch.groupby(cols + ["device"]).agg(s=("s_per_epoch", "median"), epochs=("epochs", "median"))
     table = med.unstack("device").dropna()

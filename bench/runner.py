@@ -20,6 +20,9 @@ from bench.timing import calibrate, timed
 from models.base import FitTask
 
 TEST_FRACTION = 0.2
+MIN_PREDICT_S = 0.2  # predict is repeated until this much time is measured (launch latency averages out)
+MAX_PREDICT_REPEATS = 50
+WARM_UP_ROWS = 20_000  # the warm-up fit's rows at most (shapes otherwise as the timed group's)
 
 
 def split(cell: Cell) -> tuple[np.ndarray, ...]:
@@ -64,6 +67,7 @@ class Fitted:
     data: tuple[np.ndarray, ...]
     group_s: float
     group_size: int
+    gpu_peak_mb: float | None = None
 
     @property
     def fit_s(self) -> float:
@@ -74,8 +78,12 @@ def _measure(record: dict, fitted: Fitted) -> dict:
     """Predict, score and fill the record of a fitted cell."""
     X_train, X_test, y_train, y_test = fitted.data
     est = fitted.est
-    with timed(fitted.cell.device) as t:
-        proba = est.predict_proba(X_test)
+    repeats, predict_s = 0, 0.0
+    while repeats < MAX_PREDICT_REPEATS and (repeats == 0 or predict_s < MIN_PREDICT_S):
+        with timed(fitted.cell.device) as t:
+            proba = est.predict_proba(X_test)
+        repeats, predict_s = repeats + 1, predict_s + t["seconds"]
+    predict_s /= repeats
     if not np.all(np.isfinite(proba)):
         raise FloatingPointError("non-finite predicted probabilities")
     info = est.fit_info()
@@ -89,23 +97,34 @@ def _measure(record: dict, fitted: Fitted) -> dict:
         fit_s=fitted.fit_s,
         fit_group_s=fitted.group_s,
         group_size=fitted.group_size,
-        predict_s=t["seconds"],
+        predict_s=predict_s,
+        predict_repeats=repeats,
         epochs=epochs,
         train_samples_per_s=samples / fitted.fit_s if samples else None,
         fit_rows_per_s=len(y_train) / fitted.fit_s,
-        predict_rows_per_s=len(y_test) / t["seconds"] if t["seconds"] > 0 else None,
+        predict_rows_per_s=len(y_test) / predict_s if predict_s > 0 else None,
+        gpu_peak_mb=fitted.gpu_peak_mb,
         **info,
     )
     return record
 
 
-def _warm_up(cell: Cell, threads: int) -> None:
-    """One tiny fit outside the clock: imports, allocator and kernel warm-up."""
-    est = models.create(cell.model, seed=0, device=cell.device, n_threads=threads, **cell.model_params)
-    if "max_epochs" in est.get_params():
-        est.set_params(max_epochs=1)
-    X, y = datasets.generate(cell.dataset, n=64, seed=12345, **cell.dataset_params)
-    est.fit(X, y).predict_proba(X[:8])
+def _warm_up(group: list[Cell], threads: int) -> None:
+    """A fit outside the clock with the timed fits' shapes (members batched together, rows up to
+    WARM_UP_ROWS, features; one epoch): imports, allocator growth and kernel choice happen here."""
+    head = group[0]
+    n = min(head.n - math.ceil(head.n * TEST_FRACTION), WARM_UP_ROWS)  # the training rows
+    X, y = datasets.generate(head.dataset, n=max(n, 2), seed=12345, **head.dataset_params)
+    ests = [
+        models.create(head.model, seed=i, device=head.device, n_threads=threads, **head.model_params)
+        for i in range(len(group))
+    ]
+    ests = [ests[i] for i in models.batch_plan(ests)[0]]  # one timed fit's members
+    for est in ests:
+        if "max_epochs" in est.get_params():
+            est.set_params(max_epochs=1)
+    models.fit_batch(ests, [FitTask(X, y)] * len(ests))
+    ests[0].predict_proba(X[: max(1, math.ceil(head.n * TEST_FRACTION))])
 
 
 def _fit_cells(cells: list[Cell], threads: int, batch: bool) -> list[Fitted]:
@@ -119,10 +138,28 @@ def _fit_cells(cells: list[Cell], threads: int, batch: bool) -> list[Fitted]:
     plan = models.batch_plan(ests) if batch else [[i] for i in range(len(cells))]
     out = []
     for group in plan:
-        with timed(cells[group[0]].device) as t:
+        device = cells[group[0]].device
+        _reset_gpu_peak(device)
+        with timed(device) as t:
             models.fit_batch([ests[i] for i in group], [tasks[i] for i in group])
-        out += [Fitted(cells[i], ests[i], data[i], t["seconds"], len(group)) for i in group]
+        peak = _gpu_peak_mb(device)
+        out += [Fitted(cells[i], ests[i], data[i], t["seconds"], len(group), peak) for i in group]
     return out
+
+
+def _reset_gpu_peak(device: str) -> None:
+    if device == "cuda":
+        import torch
+
+        torch.cuda.reset_peak_memory_stats()
+
+
+def _gpu_peak_mb(device: str) -> float | None:
+    if device != "cuda":
+        return None
+    import torch
+
+    return round(torch.cuda.max_memory_allocated() / 2**20, 1)
 
 
 def _group_records(group: list[Cell], threads: int, batch_seeds: bool, warmed: set) -> list[dict]:
@@ -133,9 +170,10 @@ def _group_records(group: list[Cell], threads: int, batch_seeds: bool, warmed: s
     out: list[dict] = []
     calib = None
     try:
-        if (head.model, head.device, repr(head.model_params)) not in warmed:
-            _warm_up(head, threads)
-            warmed.add((head.model, head.device, repr(head.model_params)))
+        shape = (head.model, head.device, repr(head.model_params), head.n, len(group) if batch_seeds else 1)
+        if shape not in warmed:
+            _warm_up(group if batch_seeds else group[:1], threads)
+            warmed.add(shape)
         # Machine speed right now: a shared machine has slow spells, so measure next to the fits.
         calib = calibrate(repeats=3)
         fitted = _fit_cells(group, threads, batch_seeds)

@@ -148,6 +148,10 @@ SUITES: dict[str, list[Suite]] = {
         Suite("learning-curves", "learning curves: seed datasets, n from 500 to 1M, every family, 3 seeds", SEED_DATASETS,
               SWEEP_SIZES, list(models.NAMES), [0, 1, 2], max_n=SWEEP_MAX_N, isolate=True),
     ],
+    "gpu": [
+        Suite("gpu", "GPU check: seed datasets, n=2000, every family, 3 seeds, on cpu and cuda", SEED_DATASETS,
+              [2000], list(models.NAMES), [0, 1, 2])
+    ],
     "smoke": [
         Suite("smoke", "seconds: tiny data, two cheap families", SEED_DATASETS, [200], ["mlp", "xgboost"], [0, 1],
               devices=["cpu"], model_params={"mlp": {"max_epochs": 3}, "xgboost": {"params": {"n_estimators": 5}}})

@@ -37,8 +37,9 @@ def _clock(fn, device: str, repeats: int = 2) -> float:
     return best
 
 
-def seed_loop(X: np.ndarray, y: np.ndarray, module: nn.Module, epochs: int) -> None:
-    """The seed's ``fitit``: DataLoader over a numpy Dataset, default batch size 1."""
+def seed_loop(X: np.ndarray, y: np.ndarray, module: nn.Module, epochs: int, device: str = "cpu") -> None:
+    """The seed's ``fitit``: DataLoader over a numpy Dataset, default batch size 1; on ``device``
+    (each batch moved there, as a user of that loop on a GPU would), so both sides share a device."""
     import torch.utils.data as utils
 
     class RandomModuloDataset(utils.Dataset):
@@ -49,12 +50,13 @@ def seed_loop(X: np.ndarray, y: np.ndarray, module: nn.Module, epochs: int) -> N
             return X[idx, :], y[idx]
 
     loader = utils.DataLoader(RandomModuloDataset())
+    module = module.to(device)
     criterion = nn.CrossEntropyLoss()
     optimizer = torch.optim.SGD(module.parameters(), lr=0.001, momentum=0.9)
     for _ in range(epochs):
         for inputs, labels in loader:
             optimizer.zero_grad()
-            loss = criterion(module(inputs.float()), labels)
+            loss = criterion(module(inputs.float().to(device)), labels.to(device))
             loss.backward()
             optimizer.step()
 
@@ -109,7 +111,7 @@ def run(device: str = "cpu", quick: bool = False) -> list[dict]:
         "A: one 2-256-256-3 MLP",
         "seed loop (DataLoader, batch 1, SGD)",
         n_seed,
-        _clock(lambda: seed_loop(X[:n_seed], y[:n_seed], _net(big), 1), device),
+        _clock(lambda: seed_loop(X[:n_seed], y[:n_seed], _net(big), 1, device), device),
     )
     epochs = max(2, int(20 * scale))
     for batch in (1, 256):

@@ -72,6 +72,7 @@ class NeuralClassifier(BenchClassifier):
             "loss_curve": [round(v, 5) for v in r.loss_curve],
             "last_loss_curve": [round(v, 5) for v in r.last_loss_curve],
             "candidate": self.candidate_,
+            "prep_s": self.prep_seconds_,  # validation split, scaling, building (spectral: the search)
         }
         if r.monitor_curve:
             info["monitor_curve"] = [(round(t + self.prep_seconds_, 4), a) for t, a in r.monitor_curve]

@@ -140,6 +140,9 @@ def train_members(members: list[Member], cfg: TrainConfig) -> list[MemberResult]
     frozen = np.zeros(k, dtype=bool)
     order = torch.arange(n, device=device).expand(k, n)
     step_losses = torch.empty(n_steps, k, device=device)
+    # Partial last batch: weight step means by batch size for an exact epoch mean.
+    sizes = torch.full((n_steps, 1), float(batch), device=device)
+    sizes[-1] = n - batch * (n_steps - 1)
     train_seconds = 0.0
 
     for epoch in range(1, cfg.max_epochs + 1):
@@ -155,14 +158,13 @@ def train_members(members: list[Member], cfg: TrainConfig) -> list[MemberResult]
             loss.sum().backward()
             opt.step()
             step_losses[step] = loss.detach()
-        # Partial last batch: weight step means by batch size for an exact epoch mean.
-        sizes = torch.full((n_steps, 1), float(batch), device=device)
-        sizes[-1] = n - batch * (n_steps - 1)
-        epoch_loss = ((step_losses * sizes).sum(0) / n).tolist()
-        last_loss = step_losses[-1].tolist()
+        stats = [(step_losses * sizes).sum(0) / n, step_losses[-1]]
         if has_val:
-            val_acc, val_loss = (t.tolist() for t in evaluate(net, X_val, y_val, cfg.outputs_probabilities))
-        synchronize(device)
+            stats += evaluate(net, X_val, y_val, cfg.outputs_probabilities)
+        values = torch.stack(stats).tolist()  # the epoch's one read back to the host
+        epoch_loss, last_loss = values[0], values[1]
+        if has_val:
+            val_acc, val_loss = values[2], values[3]
         train_seconds += time.perf_counter() - t0
         if has_monitor:
             mon_acc, _ = evaluate(net, X_mon, y_mon, cfg.outputs_probabilities)
