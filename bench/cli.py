@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 import math
 import sys
 from pathlib import Path
 
 import datasets
 import models
-from bench import ROOT, suites
+from bench import ROOT, gate_cli, suites
+from bench.output import one_line
 
 RESULTS = ROOT / "results"
 
@@ -43,6 +45,18 @@ def _seeds(text: str) -> list[int]:
     if len(set(values)) < len(values):
         raise argparse.ArgumentTypeError(f"duplicate seeds in {text!r}: each seed would run the same cell twice")
     return values
+
+
+def _param(text: str) -> tuple[str, object]:
+    """``KEY=VALUE`` with VALUE parsed as JSON where it parses (37, 0.5, [1, -0.5], true), else a string."""
+    key, sep, raw = text.partition("=")
+    if not sep or not key.strip():
+        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}")
+    try:
+        value = json.loads(raw)
+    except json.JSONDecodeError:
+        value = raw
+    return key.strip(), value
 
 
 def _positive_ints(text: str) -> list[int]:
@@ -105,6 +119,22 @@ def parser() -> argparse.ArgumentParser:
     )
     p_run.add_argument("--seeds", type=_seeds, default=[0, 1, 2, 3, 4], help="comma list (default 0,1,2,3,4)")
     p_run.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
+    p_run.add_argument(
+        "--dataset-param",
+        type=_param,
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a generator parameter for every dataset, e.g. scale=37 or 'weights=[1,-0.5]' (repeatable)",
+    )
+    p_run.add_argument(
+        "--model-param",
+        type=_param,
+        action="append",
+        default=[],
+        metavar="[MODEL.]KEY=VALUE",
+        help="a hyperparameter, e.g. mlp.width=64, or max_epochs=50 for every model given (repeatable)",
+    )
     p_run.add_argument("--isolate", action="store_true", help="each group in a child process; records peak memory")
     p_run.add_argument(
         "--cell-timeout",
@@ -142,23 +172,7 @@ def parser() -> argparse.ArgumentParser:
     p_base = sub.add_parser("baseline", help="refresh the regression baseline: the quick suite into results/baseline/")
     _add_run_options(p_base, RESULTS / "baseline")
 
-    p_cmp = sub.add_parser(
-        "compare",
-        help="regression gate: exit 1 if CURRENT is significantly worse than BASELINE",
-        description="Compare two records files (or folders holding records.jsonl) cell by cell. A regression needs a "
-        "one-sided Mann-Whitney U test over seeds significant at p <= 0.05 AND an effect beyond the metric's minimum "
-        "(held-out accuracy -0.02; fit time +50%; predict throughput -50%; times calibrated before each group). "
-        "Exit 0 clean, 1 regression, 2 bad input, 3 internal error.",
-    )
-    p_cmp.add_argument("baseline", type=Path)
-    p_cmp.add_argument("current", type=Path)
-    p_cmp.add_argument("--markdown", type=Path, help="also write the table to this file")
-    p_cmp.add_argument(
-        "--github-json",
-        type=Path,
-        metavar="DIR",
-        help="write github-action-benchmark inputs for CURRENT: DIR/accuracy.json, DIR/times.json",
-    )
+    gate_cli.add_parsers(sub, RESULTS)
 
     p_gpu = sub.add_parser(
         "gpu-check",
@@ -235,43 +249,6 @@ def _record_lines(out: Path) -> int:
     return path.read_bytes().count(b"\n") if path.is_file() else 0
 
 
-def _compare(args) -> int:
-    import json
-
-    from bench import compare, output
-
-    inputs = [args.baseline, args.current]
-    try:
-        if args.markdown:
-            output.check_new_file(args.markdown, inputs=inputs, what="--markdown")
-        if args.github_json:
-            if any(Path(args.github_json).resolve() in (Path(p).resolve(), Path(p).resolve().parent) for p in inputs):
-                raise compare.CompareError(f"--github-json {args.github_json} holds an input; choose another folder")
-            output.claim(args.github_json)
-        table, machines = compare.compare(args.baseline, args.current)
-        text = compare.markdown(table, machines)
-        print(text)
-        if args.markdown:
-            args.markdown.write_text(text + "\n")
-        if args.github_json:
-            args.github_json.mkdir(parents=True, exist_ok=True)
-            data = compare.github_benchmark_json(args.current)
-            (args.github_json / "accuracy.json").write_text(json.dumps(data["customBiggerIsBetter"], indent=1))
-            (args.github_json / "times.json").write_text(json.dumps(data["customSmallerIsBetter"], indent=1))
-    except (compare.CompareError, ValueError, OSError) as exc:
-        print(f"bench compare: error: {_one_line(exc)}", file=sys.stderr)
-        return 2
-    except Exception as exc:  # a bug, not a regression: never exit 1 for it
-        print(f"bench compare: internal error: {type(exc).__name__}: {_one_line(exc)}", file=sys.stderr)
-        return 3
-    return 1 if (table.verdict == "REGRESSION").any() else 0
-
-
-def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__
-
-
 def _throughput(args) -> int:
     from bench import output, throughput
     from bench.timing import choose_threads, pin_threads
@@ -329,8 +306,18 @@ def _run(args) -> int:
         return _execute(suites.SUITES[args.suite], args)
     suites.check_names("dataset", args.datasets, datasets.NAMES)
     suites.check_names("model", args.models, models.NAMES)
+    dataset_params = dict(args.dataset_param)
+    for name in args.datasets:  # the generator's own checks, before any compute
+        datasets.generate(name, n=2, seed=0, **dataset_params)
+    model_params = _model_params(args.model_param, args.models)
     chosen = suites.custom(
-        datasets_=args.datasets, sizes=args.n, models_=args.models, seeds=args.seeds, devices=[args.device]
+        datasets_=args.datasets,
+        sizes=args.n,
+        models_=args.models,
+        seeds=args.seeds,
+        devices=[args.device],
+        dataset_params=dataset_params,
+        model_params=model_params,
     )
     return _execute([dataclasses.replace(s, isolate=args.isolate) for s in chosen], args)
 
@@ -359,7 +346,21 @@ def _gpu_check(args) -> int:
     return 1 if tests.returncode or status else 0
 
 
-COMMANDS = {
+def _model_params(pairs: list[tuple[str, object]], names: list[str]) -> dict[str, dict]:
+    """``[MODEL.]KEY=VALUE`` pairs -> per-model parameters, each checked by ``models.create``."""
+    out: dict[str, dict] = {name: {} for name in names}
+    for key, value in pairs:
+        model, dot, param = key.rpartition(".")
+        if dot and model not in names:
+            raise ValueError(f"--model-param {key}: {model!r} is not among --models ({', '.join(names)})")
+        for name in [model] if dot else names:
+            out[name][param] = value
+    for name, params in out.items():
+        models.create(name, **params)  # unknown parameters: a clear error naming the valid ones
+    return {name: params for name, params in out.items() if params}
+
+
+COMMANDS = gate_cli.COMMANDS | {
     "gpu-check": _gpu_check,
     "all": _all,
     "run": _run,
@@ -368,7 +369,6 @@ COMMANDS = {
     "sweep": _sweep,
     "figures": _figures,
     "baseline": _baseline,
-    "compare": _compare,
     "throughput": _throughput,
 }
 
@@ -382,7 +382,7 @@ def main(argv: list[str] | None = None) -> int:
             raise ValueError(f"--threads must be at least 1, got {args.threads}")
         return COMMANDS[args.command](args)
     except (ValueError, OSError, RuntimeError) as exc:
-        print(f"bench: error: {_one_line(exc)}", file=sys.stderr)
+        print(f"bench: error: {one_line(exc)}", file=sys.stderr)
         return 2
     except Interrupted as exc:
         print(f"bench: {exc}", file=sys.stderr)

@@ -92,3 +92,9 @@ def safe_name(text: str) -> str:
     """``text`` as a file-name part: letters, digits, '.', '_' and '-' only, never a path."""
     name = re.sub(r"[^A-Za-z0-9._-]", "_", str(text)).strip(".")
     return name[:100] or "_"
+
+
+def one_line(exc: BaseException) -> str:
+    """An exception's message as one line (its first), for `bench: error: ...`."""
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__

@@ -160,10 +160,18 @@ SUITES: dict[str, list[Suite]] = {
 
 
 def custom(
-    *, datasets_: list[str], sizes: list[int], models_: list[str], seeds: list[int], devices: list[str]
+    *,
+    datasets_: list[str],
+    sizes: list[int],
+    models_: list[str],
+    seeds: list[int],
+    devices: list[str],
+    dataset_params: dict | None = None,
+    model_params: dict[str, dict] | None = None,
 ) -> list[Suite]:
-    """A suite from command-line choices; names are checked by the CLI."""
-    return [Suite("run", "command-line suite", [(d, {}) for d in datasets_], sizes, models_, seeds, devices)]
+    """A suite from command-line choices; names and parameters are checked by the CLI."""
+    data = [(d, dict(dataset_params or {})) for d in datasets_]
+    return [Suite("run", "command-line suite", data, sizes, models_, seeds, devices, dict(model_params or {}))]
 
 
 def check_names(kind: str, names: list[str], valid: tuple[str, ...]) -> None:

@@ -129,12 +129,12 @@ def batch_plan(estimators: list[BenchClassifier]) -> list[list[int]]:
 def fit_batch(estimators: list[BenchClassifier], tasks: list[FitTask]) -> list[BenchClassifier]:
     """Fit each estimator on its task, batching as :func:`batch_plan` says (the same result as
     separate fits, faster). Tasks hold raw data; each estimator validates its own."""
-    from models.neural import fit_together
-
     for group in batch_plan(estimators):
         ests = [estimators[i] for i in group]
         valid = [est.validate_task(tasks[i]) for est, i in zip(ests, group)]
         if len(ests) > 1:
+            from models.neural import fit_together
+
             fit_together(ests, valid)
         else:
             ests[0]._fit(valid[0])

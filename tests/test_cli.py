@@ -112,3 +112,34 @@ def test_sweep_models_filter(monkeypatch, tmp_path):
     assert {m for s in seen for m in s.models} == {"tabm", "periodic_mlp"}
     assert [s.models for s in seen if s.name == "frequency"] == [["periodic_mlp"]]  # tabm is not in that sweep
     assert bench("sweep", "--models", "nope", "--out", str(tmp_path)).returncode == 2
+
+
+def test_dataset_and_model_parameters_from_the_command_line(tmp_path):
+    out = bench(
+        "run", "--datasets", "sum_mod", "--dataset-param", "scale=37", "--dataset-param", "weights=[1, -0.5]",
+        "--models", "spectral_mlp,xgboost", "--model-param", "spectral_mlp.max_epochs=5",
+        "--model-param", 'xgboost.params={"n_estimators": 3}', "--n", "300", "--seeds", "0", "--device", "cpu",
+        "--out", str(tmp_path), "--no-progress",
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    recs = {r["model"]: r for r in lines(tmp_path / "records.jsonl")}
+    assert all(r["dataset_params"] == {"scale": 37, "weights": [1, -0.5]} for r in recs.values())
+    assert recs["spectral_mlp"]["model_params"] == {"max_epochs": 5}
+    assert recs["xgboost"]["model_params"] == {"params": {"n_estimators": 3}}
+    assert recs["spectral_mlp"]["epochs"] <= 5
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["--dataset-param", "scale=-1"], "scale must be a positive finite number"),
+        (["--dataset-param", "nope=1"], "unknown parameter(s) ['nope'] for 'sum_mod'"),
+        (["--model-param", "depth=3"], "unknown parameter(s) ['depth'] for 'xgboost'"),
+        (["--model-param", "mlp.width=3"], "'mlp' is not among --models (xgboost)"),
+        (["--model-param", "=3"], "expected KEY=VALUE"),
+    ],
+)
+def test_bad_parameters_exit_2_before_compute(tmp_path, extra, message):
+    out = bench("run", "--datasets", "sum_mod", "--models", "xgboost", *extra, "--out", str(tmp_path / "o"))
+    assert out.returncode == 2 and message in out.stderr, out.stderr
+    assert not (tmp_path / "o").exists()
