@@ -201,10 +201,11 @@ def _list() -> int:
 
 def write_report(out: Path) -> list[Path]:
     """Figures drawn from the records of ``out`` (and its sub-folders), then the tables and page."""
-    from bench import plots, report
+    from bench import history, plots, report
 
     df, extra = report.load(out)
     figures = plots.from_records(df, extra, out / "figures")
+    figures += plots.history(*history.load(out / "history"), out / "figures")
     figures += sorted(p for p in (out / "figures").glob("decision_regions_*.png") if p not in figures)
     return report.write(out, df, extra, figures)
 

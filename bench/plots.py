@@ -182,3 +182,33 @@ def decision_regions(out: Path, *, n: int = 2000, seed: int = 0, resolution: int
         fig.suptitle(f"{dataset}, n={n}, seed {seed}: predicted class over the unit square", fontsize=11)
         written.append(_save(fig, out / f"decision_regions_{dataset}.png", dpi=100))
     return written
+
+
+def history(recs: list[dict], order: list[dict], out: Path) -> list[Path]:
+    """Calibrated fit time and held-out accuracy per cell against commit (oldest left)."""
+    if len(order) < 2 or not recs:
+        return []
+    plt = _plt()
+    df = pd.DataFrame([r for r in recs if r.get("status") == "ok"])
+    position = {c["sha"]: i for i, c in enumerate(order)}
+    df = df[df.history_sha.isin(position)].assign(x=lambda d: d.history_sha.map(position))
+    calibration = df["calibration_s"].astype(float) if "calibration_s" in df else pd.Series(float("nan"), df.index)
+    df = df.assign(t=df.fit_s / calibration.fillna(1.0), calibrated=calibration.notna())
+    fig, (ax_t, ax_acc) = plt.subplots(1, 2, figsize=(13, 5))
+    for (dataset, model), g in df.groupby(["dataset", "model"]):
+        stats = g.groupby("x").agg(t=("t", "median"), acc=("test_acc", "mean"))
+        (line,) = ax_t.plot(stats.index, stats.t, marker="o", label=f"{model} {dataset}")
+        ax_acc.plot(stats.index, stats.acc, marker="o", color=line.get_color(), label=f"{model} {dataset}")
+    labels = [c["sha"][:7] for c in order]
+    for ax in (ax_t, ax_acc):
+        ax.set_xticks(range(len(order)), labels, rotation=45, fontsize=8)
+        ax.grid(alpha=0.3)
+    ax_t.set(yscale="log", xlabel="commit (oldest left)", ylabel="fit time / calibration workload (median over seeds)")
+    ax_t.set_title("fit time per commit (calibrated: a slow spell of the machine divides out)")
+    ax_acc.set(
+        xlabel="commit (oldest left)",
+        ylabel="held-out accuracy (mean over seeds)",
+        title="held-out accuracy per commit",
+    )
+    ax_acc.legend(fontsize=8)
+    return [_save(fig, out / "history.png")]

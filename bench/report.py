@@ -53,6 +53,8 @@ CAPTIONS = {
     "learning_curve_sum_mod.png": "sum_mod: held-out accuracy and fit time vs n",
     "learning_curve_sum_bin.png": "sum_bin: held-out accuracy and fit time vs n",
     "frequency_sweep.png": "sum_mod: held-out accuracy vs frequency (scale)",
+    "history.png": "the gate's cells on past commits (`python -m bench history`): calibrated fit time and "
+    "held-out accuracy per commit",
 }
 
 

@@ -49,8 +49,7 @@ def test_candidates_pick_the_best_on_validation():
 @pytest.mark.parametrize("name", ["periodic_mlp", "tabm"])
 def test_embedding_frequencies_get_their_own_step_size(name):
     """PLR frequencies step ``frequency_lr_scale`` x faster, also once members are stacked."""
-    from models.ensemble import stack
-    from models.trainer import TrainConfig, _make_optimizer
+    from models.trainer import TrainConfig, _make_optimizer, stack
 
     X, y = datasets.generate("sum_mod", n=100, seed=0)
     params = {"frequency_lr_scale": 7.0, "sigma": 3.0}

@@ -170,6 +170,10 @@ def test_history_keeps_records_and_order_and_skips_done_commits(repo, tmp_path):
     assert [c["sha"] for c in again] == [shas[5], shas[6], shas[7]]
     assert len(history.load(out)[0]) == 18  # shas[6] was not measured twice
     assert history.revisions(f"{shas[0]}..{shas[3]}", 0, repo) == shas[1:4]
+    from bench import plots
+
+    (figure,) = plots.history(*history.load(out), tmp_path)
+    assert figure.name == "history.png" and figure.stat().st_size > 0
 
 
 def test_compare_base_cli_exit_codes(monkeypatch, tmp_path, capsys):
@@ -213,3 +217,57 @@ def test_default_base_is_the_commit_that_made_the_baseline():
 
     rec = json.loads((Path(gate_cli.ROOT) / "results" / "baseline" / "records.jsonl").read_text().splitlines()[-1])
     assert gate_cli._baseline_commit() == rec["commit"].removesuffix("-dirty")
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["check-jsonschema", "--builtin-schema", "vendor.github-workflows"],
+        ["zizmor", "--offline", "--no-progress", "--persona", "pedantic"],
+    ],
+)
+def test_the_github_workflow_is_valid_offline(command):
+    """The workflow against the vendored GitHub schema, and zizmor's security audit (no network)."""
+    import shutil
+
+    if shutil.which(command[0]) is None:
+        pytest.skip(f"{command[0]} not installed (it comes with .[test])")
+    workflow = Path(__file__).resolve().parent.parent / ".github" / "workflows" / "bench.yml"
+    out = subprocess.run([*command, str(workflow)], capture_output=True, text=True)
+    assert out.returncode == 0, out.stdout + out.stderr
+
+
+def test_power_injections_apply_to_this_code(tmp_path):
+    """bench.power's scratch commits still find what they patch (else its study measures nothing)."""
+    from bench import power
+
+    for condition in ("slow20", "acc"):
+        with gate.checkout("HEAD", tmp_path / condition) as checkout:
+            power._inject(checkout, condition)
+            changed = _git(checkout, "show", "--stat", "--format=%s", "HEAD")
+            assert f"scratch: inject {condition}" in changed
+            target = "models/__init__.py" if condition == "slow20" else "models/base.py"
+            assert target in changed
+
+
+def test_power_report_counts_catches_and_alarms(tmp_path):
+    from bench import power
+
+    def row(condition, trial, verdicts):
+        metrics = ["fit time (head/base)", "predict time (head/base)", "held-out acc (head − base)"]
+        decisions = [{"model": "m", "metric": m, "verdict": v, "effect": 1.0} for m, v in zip(metrics, verdicts)]
+        return {"condition": condition, "trial": trial, "rounds": 5, "wall_s": 60.0, "decisions": decisions}
+
+    raw = tmp_path / "p.jsonl"
+    rows = [
+        row("same", 0, ["ok", "ok", "unchanged"]),
+        row("same", 1, ["REGRESSION", "ok", "unchanged"]),
+        row("slow20", 0, ["REGRESSION", "ok", "unchanged"]),
+        row("slow20", 1, ["ambiguous", "ok", "unchanged"]),
+        row("acc", 0, ["ok", "REGRESSION", "REGRESSION"]),
+    ]
+    raw.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    text = power.report(raw, commit="abc")
+    assert "| same | 2 | – of 2 | 1 of 2 |" in text
+    assert "| slow20 | 2 | 1 of 2 | 0 of 2 |" in text
+    assert "| acc | 1 | 1 of 1 | 1 of 1 |" in text
