@@ -319,6 +319,7 @@ def page(df: pd.DataFrame, extra: dict[str, pd.DataFrame], figures: list[Path]) 
             )
         )
     sections += [
+        ("History", _figure("history.png", figures)),
         ("Throughput", throughput_tables(df)),
         ("CPU vs GPU", device_table(df)),
         ("Failures", failures_table(df)),

@@ -95,7 +95,7 @@ def test_throughput_and_failures(df):
 
 
 def test_page_sections_and_figures(df, tmp_path):
-    figures = [tmp_path / "loss_curves.png"]
+    figures = [tmp_path / "loss_curves.png", tmp_path / "history.png"]
     pages = report.page(df, {}, figures)
     assert set(pages) == {"accuracy.md", "throughput.md", "README.md"}
     readme = pages["README.md"]
@@ -104,11 +104,13 @@ def test_page_sections_and_figures(df, tmp_path):
         "## Accuracy (held-out vs train)",
         "## The seed's MLP",
         "## Time to accuracy",
+        "## History",
         "## Throughput",
         "## CPU vs GPU",
         "## Failures",
     ]  # no decision-region figures given: no empty section
     assert "![training loss per epoch, seed 0](figures/loss_curves.png)" in readme
+    assert "(figures/history.png)" in readme
     assert "commit abc123" in readme and "Test CPU, 2 cores, 2 threads" in readme
 
 
