@@ -2,8 +2,9 @@
 
 Commands: ``all`` (the main job), ``run`` (any grid or named suite), ``list``, ``report`` (tables
 from records), ``sweep`` (learning curves, frequency sweep), ``figures`` (decision maps),
-``baseline`` (the regression gate's reference), ``compare`` (the gate), ``throughput`` (trainer
-speed). Exit codes: 0 done, 1 a cell failed or a regression, 2 bad input.
+``baseline`` (the gate's reference), ``compare``, ``bisect``, ``history`` (the regression gates,
+bench/gate_cli.py), ``gpu-check``, ``throughput`` (trainer speed). Exit codes: 0 done, 1 a cell
+failed or a regression, 2 bad input, 3 an internal error of ``compare``, 130 Ctrl-C.
 """
 
 from __future__ import annotations
@@ -236,13 +237,20 @@ def _execute(suite_list: list[suites.Suite], args) -> int:
                     isolate=s.isolate,
                     cell_timeout=timeout,
                 )
-        except runner.Interrupted:
-            raise runner.Interrupted(_record_lines(out) - before) from None
+        except KeyboardInterrupt:
+            raise Interrupted(_record_lines(out) - before) from None
         written = write_report(out)
     print("tables: " + ", ".join(str(p) for p in written), file=sys.stderr)
     if failed:
         print(f"{failed} cell(s) failed; see the Failures section of {args.out / 'README.md'}", file=sys.stderr)
     return 1 if failed else 0
+
+
+class Interrupted(Exception):
+    """Ctrl-C during a run; ``recorded`` cells were written before it (all kept)."""
+
+    def __init__(self, recorded: int) -> None:
+        super().__init__(f"interrupted: {recorded} cells recorded, rerun to resume")
 
 
 def _record_lines(out: Path) -> int:
@@ -375,8 +383,6 @@ COMMANDS = gate_cli.COMMANDS | {
 
 
 def main(argv: list[str] | None = None) -> int:
-    from bench.runner import Interrupted
-
     args = parser().parse_args(argv)
     try:
         if getattr(args, "threads", None) is not None and args.threads < 1:

@@ -42,7 +42,6 @@ METRICS = (
     Metric("fit_s", False, 0.5, True, "s", "raw_fit_s", 0.2),
     Metric("predict_rows_per_s", True, 0.5, True, "rows/s", "predict_s", 0.005),
 )
-CELL = ["dataset", "dparams", "n", "model", "mparams", "device"]
 
 
 class CompareError(ValueError):
@@ -99,13 +98,13 @@ def compare(baseline: Path, current: Path) -> tuple[pd.DataFrame, dict]:
     """The comparison table, and which machines each side ran on."""
     base, cur = _frame(baseline), _frame(current)
     base, cur = _calibrate(base), _calibrate(cur)
-    common = base.merge(cur[CELL].drop_duplicates(), on=CELL)[CELL].drop_duplicates()
+    common = base.merge(cur[report.CELL].drop_duplicates(), on=report.CELL)[report.CELL].drop_duplicates()
     if common.empty:
         raise CompareError("baseline and current share no (dataset, model, device) cell")
     rows = []
     for _, cell in common.iterrows():
-        sel_b = (base[CELL] == cell.values).all(axis=1)
-        sel_c = (cur[CELL] == cell.values).all(axis=1)
+        sel_b = (base[report.CELL] == cell.values).all(axis=1)
+        sel_c = (cur[report.CELL] == cell.values).all(axis=1)
         for m in METRICS:
             b = base.loc[sel_b, m.column].astype(float).dropna().to_numpy()
             c = cur.loc[sel_c, m.column].astype(float).dropna().to_numpy()
@@ -162,7 +161,7 @@ def github_benchmark_json(current: Path) -> dict[str, list[dict]]:
     """github-action-benchmark inputs: accuracy (customBiggerIsBetter), times (customSmallerIsBetter)."""
     df = _frame(current)
     out: dict[str, list[dict]] = {"customBiggerIsBetter": [], "customSmallerIsBetter": []}
-    for keys, g in df.groupby(CELL):
+    for keys, g in df.groupby(report.CELL):
         name = f"{keys[0]} n={keys[2]} {keys[3]} {keys[5]}" + ("" if keys[1] == "{}" else f" {keys[1]}")
         out["customBiggerIsBetter"].append(
             {"name": f"{name} held-out accuracy", "unit": "accuracy", "value": float(g.test_acc.mean())}

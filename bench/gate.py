@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import binom, wilcoxon
 
-from bench import ROOT
+from bench import ROOT, report
 
 ALPHA = 0.05
 TIME_EFFECT = 0.10  # a time must be >= 10% worse (median paired ratio) to be a regression
@@ -48,7 +48,6 @@ GATE_ARGS = (
     "--datasets", "sum_bin,sum_mod", "--models", "mlp,spectral_mlp,xgboost", "--n", "2000",
     "--seeds", "0,1,2,3,4,5", "--device", "cpu", "--threads", "1",
 )  # fmt: skip
-CELL = ("dataset", "dparams", "n", "model", "mparams", "device")
 
 
 class GateError(ValueError):
@@ -133,9 +132,7 @@ def summarise(records: list[dict]) -> dict[tuple, dict]:
     frame = pd.DataFrame([r for r in records if r.get("status") == "ok"])
     if frame.empty:
         return out
-    frame["dparams"] = frame["dataset_params"].map(lambda p: json.dumps(p, sort_keys=True))
-    frame["mparams"] = frame["model_params"].map(lambda p: json.dumps(p, sort_keys=True))
-    for cell, g in frame.groupby(list(CELL)):
+    for cell, g in report.with_param_columns(frame).groupby(report.CELL):
         out[cell] = {
             "fit_s": float(g.fit_s.median()),
             "predict_s": float(g.predict_s.median()),

@@ -11,6 +11,7 @@ import fcntl
 import os
 import platform
 import re
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -92,6 +93,11 @@ def safe_name(text: str) -> str:
     """``text`` as a file-name part: letters, digits, '.', '_' and '-' only, never a path."""
     name = re.sub(r"[^A-Za-z0-9._-]", "_", str(text)).strip(".")
     return name[:100] or "_"
+
+
+def warn(message: str) -> None:
+    """A warning: one line on stderr."""
+    print(f"bench: warning: {message}", file=sys.stderr)
 
 
 def one_line(exc: BaseException) -> str:

@@ -8,12 +8,12 @@ import json
 import os
 import platform
 import subprocess
-import sys
 from functools import cache
 from importlib import metadata
 from pathlib import Path
 
 from bench import ROOT
+from bench.output import warn
 
 SCHEMA_VERSION = 1
 # The record schema, documented once: every record has these fields (None where not measured).
@@ -195,11 +195,6 @@ def set_aside_torn(path: Path) -> None:
     keep = sum(len(line.encode()) + 1 for line in lines)
     os.truncate(path, keep)
     warn(f"{path}: incomplete last line moved to {path}.torn")
-
-
-def warn(message: str) -> None:
-    """One line on stderr."""
-    print(f"bench: warning: {message}", file=sys.stderr)
 
 
 def latest(records: list[dict]) -> list[dict]:

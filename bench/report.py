@@ -16,7 +16,15 @@ from bench import records
 
 LN = {k: math.log(k) for k in range(2, 11)}
 OVERFIT_GAP = 0.2  # train minus held-out accuracy above this is flagged
-SUBFOLDERS = ("variants", "sweep")  # with their own records.jsonl, they add sections to the page
+SUBFOLDERS = ("variants", "sweep")
+CELL = [
+    "dataset",
+    "dparams",
+    "n",
+    "model",
+    "mparams",
+    "device",
+]  # what identifies a cell, seeds aside  # with their own records.jsonl, they add sections to the page
 
 # The page's prose, in one place.
 TEXT = {

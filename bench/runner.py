@@ -31,13 +31,18 @@ def split(cell: Cell) -> tuple[np.ndarray, ...]:
     return tuple(train_test_split(X, y, test_size=TEST_FRACTION, random_state=cell.seed))
 
 
+def n_test(n: int) -> int:
+    """Held-out rows of a cell of n rows (what train_test_split gives for TEST_FRACTION)."""
+    return max(1, math.ceil(n * TEST_FRACTION))
+
+
 def _accuracy(est, X, y) -> float:
     return float(np.mean(est.predict(X) == y))
 
 
 def new_record(cell: Cell, threads: int, calibration: float | None = None, **fields) -> dict:
     """The cell's record before it is measured (status 'failed' until :func:`_measure` runs)."""
-    n_test = max(1, math.ceil(cell.n * TEST_FRACTION))
+    held_out = n_test(cell.n)
     return records.new(
         threads=threads,
         key=cell.key,
@@ -45,8 +50,8 @@ def new_record(cell: Cell, threads: int, calibration: float | None = None, **fie
         dataset=cell.dataset,
         dataset_params=cell.dataset_params,
         n=cell.n,
-        n_train=cell.n - n_test,
-        n_test=n_test,
+        n_train=cell.n - held_out,
+        n_test=held_out,
         n_classes=datasets.n_classes(cell.dataset, **cell.dataset_params),
         ceiling=datasets.ceiling(cell.dataset, **cell.dataset_params),
         model=cell.model,
@@ -113,7 +118,7 @@ def _warm_up(group: list[Cell], threads: int) -> None:
     """A fit outside the clock with the timed fits' shapes (members batched together, rows up to
     WARM_UP_ROWS, features; one epoch): imports, allocator growth and kernel choice happen here."""
     head = group[0]
-    n = min(head.n - math.ceil(head.n * TEST_FRACTION), WARM_UP_ROWS)  # the training rows
+    n = min(head.n - n_test(head.n), WARM_UP_ROWS)  # the training rows
     X, y = datasets.generate(head.dataset, n=max(n, 2), seed=12345, **head.dataset_params)
     ests = [
         models.create(head.model, seed=i, device=head.device, n_threads=threads, **head.model_params)
@@ -124,7 +129,7 @@ def _warm_up(group: list[Cell], threads: int) -> None:
         if "max_epochs" in est.get_params():
             est.set_params(max_epochs=1)
     models.fit_batch(ests, [FitTask(X, y)] * len(ests))
-    ests[0].predict_proba(X[: max(1, math.ceil(head.n * TEST_FRACTION))])
+    ests[0].predict_proba(X[: n_test(head.n)])
 
 
 def _fit_cells(cells: list[Cell], threads: int, batch: bool) -> list[Fitted]:
@@ -194,14 +199,6 @@ def _group_records(group: list[Cell], threads: int, batch_seeds: bool, warmed: s
     return out
 
 
-class Interrupted(Exception):
-    """Ctrl-C during a run; ``recorded`` cells were written before it."""
-
-    def __init__(self, recorded: int) -> None:
-        super().__init__(f"interrupted: {recorded} cells recorded, rerun to resume")
-        self.recorded = recorded
-
-
 def run(
     cells: list[Cell],
     out: Path,
@@ -222,8 +219,8 @@ def run(
     (what the regression gate's rank test needs). ``isolate=True`` runs each group in a fresh
     child process: its peak memory is recorded, and a crash (out of memory) fails only that group.
     ``cell_timeout`` (seconds per cell; implies ``isolate``) kills a group's child that runs
-    longer than that times its cells, and records them as failed. Ctrl-C raises
-    :class:`Interrupted` after the records already written.
+    longer than that times its cells, and records them as failed. On Ctrl-C every record
+    already written stays; the progress bar is closed and the KeyboardInterrupt goes on.
     """
     out = Path(out)
     path = out / "records.jsonl"
@@ -233,7 +230,7 @@ def run(
     groups: dict[tuple, list[Cell]] = defaultdict(list)
     for c in todo:
         groups[c.group].append(c)
-    failed = recorded = 0
+    failed = 0
     bar = _progress(len(todo), len(cells) - len(todo), progress)
     warmed: set[tuple] = set()
     try:
@@ -246,11 +243,8 @@ def run(
                 recs = _group_records(group, threads, batch_seeds, warmed)
             for r in recs:
                 records.append(path, r)
-                recorded += 1
                 failed += r["status"] == "failed"
             bar.update(len(group))
-    except KeyboardInterrupt:
-        raise Interrupted(recorded) from None
     finally:
         bar.close()
     return failed

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import os
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from bench.output import warn
 from models.base import synchronize
 
 THREAD_ENV = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
@@ -60,7 +60,7 @@ def choose_threads(requested: int | None) -> int:
         raise ValueError(f"--threads must be at least 1, got {requested}")
     usable = usable_cores()
     if requested > usable:
-        print(f"bench: warning: --threads {requested} > {usable} usable cores; using {usable}", file=sys.stderr)
+        warn(f"--threads {requested} > {usable} usable cores; using {usable}")
         return usable
     return requested
 
