@@ -70,10 +70,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--trials", type=int, default=10, help="per condition (default 10)")
     ap.add_argument("--conditions", default="same,slow20,slow10,acc")
     ap.add_argument("--out", type=Path, default=ROOT / "results" / "gate_power.md")
+    ap.add_argument(
+        "--resume", action="store_true", help="keep the trials already in the .jsonl beside --out and add --trials more"
+    )
     args = ap.parse_args(argv)
     conditions = args.conditions.split(",")
     raw_path = args.out.with_suffix(".jsonl")
-    raw_path.write_text("")
+    done = _load(raw_path) if args.resume and raw_path.exists() else []
+    if not args.resume:
+        raw_path.write_text("")
+    first = {c: 1 + max((r["trial"] for r in done if r["condition"] == c), default=-1) for c in conditions}
     head = gate.git("rev-parse", "--short=12", "HEAD")
     with tempfile.TemporaryDirectory(prefix="bench-power-") as tmp, ExitStack() as stack:
         base_dir = stack.enter_context(gate.checkout("HEAD", Path(tmp) / "base"))
@@ -85,22 +91,30 @@ def main(argv: list[str] | None = None) -> int:
             for c in conditions:
                 start = time.monotonic()
                 table, rounds = gate.run_gate(
-                    base_dir, dirs[c], cell_args=POWER_ARGS, max_rounds=MAX_ROUNDS, seed=trial, progress=lambda _: None
-                )
-                row = {"condition": c, "trial": trial, "rounds": len(rounds), "wall_s": time.monotonic() - start}
+                    base_dir, dirs[c], cell_args=POWER_ARGS, max_rounds=MAX_ROUNDS, seed=first[c] + trial,
+                    progress=lambda _: None,
+                )  # fmt: skip
+                row = {"condition": c, "trial": first[c] + trial, "commit": head, "rounds": len(rounds)}
+                row["wall_s"] = time.monotonic() - start
                 row["decisions"] = table[["model", "metric", "verdict", "effect"]].to_dict("records")
                 with raw_path.open("a") as f:
                     f.write(json.dumps(row) + "\n")
-                print(f"{c} trial {trial}: {len(rounds)} rounds, {row['wall_s']:.0f} s", flush=True)
-    args.out.write_text(report(raw_path, head))
+                print(f"{c} trial {row['trial']}: {len(rounds)} rounds, {row['wall_s']:.0f} s", flush=True)
+    args.out.write_text(report(raw_path))
     print(args.out)
     return 0
 
 
-def report(raw_path: Path, commit: str | None = None) -> str:
+def _load(raw_path: Path) -> list[dict]:
+    return [json.loads(line) for line in raw_path.read_text().splitlines() if line.strip()]
+
+
+def report(raw_path: Path) -> str:
     """results/gate_power.md from the raw trials (``python -c "from bench.power import report; ..."``
-    rebuilds it from gate_power.jsonl); ``commit``: the commit the trials measured (default HEAD)."""
-    rows = [json.loads(line) for line in raw_path.read_text().splitlines() if line.strip()]
+    rebuilds it from gate_power.jsonl); each trial names the commit it measured."""
+    rows = _load(raw_path)
+    commits = pd.Series([r["commit"] for r in rows])
+    measured = ", ".join(f"{c} ({n} trials)" for c, n in commits.value_counts(sort=False).items())
     flat = pd.DataFrame([r | d for r in rows for d in r.pop("decisions")])
     trials = pd.DataFrame(rows)
     m = records.machine(1)
@@ -109,7 +123,7 @@ def report(raw_path: Path, commit: str | None = None) -> str:
         "# How sensitive the A/B gate is",
         "",
         f"`python -m bench.power` on {m['cpu']}, {m['usable_cores']} usable cores, 1 thread per side; HEAD was "
-        f"{commit or gate.git('rev-parse', '--short=12', 'HEAD')}; table made {records.utc_now()}. Cells: {' '.join(POWER_ARGS)}. Each trial is one "
+        f"{measured}; table made {records.utc_now()}. Cells: {' '.join(POWER_ARGS)}. Each trial is one "
         f"gate run (interleaved rounds, 5 to {MAX_ROUNDS}) of HEAD against a scratch commit; conditions alternate.",
         "",
         "| condition | trials | caught (REGRESSION on the injected metric) | REGRESSION on other rows | "

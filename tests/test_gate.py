@@ -256,7 +256,14 @@ def test_power_report_counts_catches_and_alarms(tmp_path):
     def row(condition, trial, verdicts):
         metrics = ["fit time (head/base)", "predict time (head/base)", "held-out acc (head − base)"]
         decisions = [{"model": "m", "metric": m, "verdict": v, "effect": 1.0} for m, v in zip(metrics, verdicts)]
-        return {"condition": condition, "trial": trial, "rounds": 5, "wall_s": 60.0, "decisions": decisions}
+        return {
+            "condition": condition,
+            "trial": trial,
+            "commit": "abc",
+            "rounds": 5,
+            "wall_s": 60.0,
+            "decisions": decisions,
+        }
 
     raw = tmp_path / "p.jsonl"
     rows = [
@@ -267,7 +274,8 @@ def test_power_report_counts_catches_and_alarms(tmp_path):
         row("acc", 0, ["ok", "REGRESSION", "REGRESSION"]),
     ]
     raw.write_text("".join(json.dumps(r) + "\n" for r in rows))
-    text = power.report(raw, commit="abc")
+    text = power.report(raw)
+    assert "HEAD was abc (5 trials)" in text
     assert "| same | 2 | – of 2 | 1 of 2 |" in text
     assert "| slow20 | 2 | 1 of 2 | 0 of 2 |" in text
     assert "| acc | 1 | 1 of 1 | 1 of 1 |" in text
