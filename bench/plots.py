@@ -36,12 +36,17 @@ def _label(model: str, device: str, devices: int) -> str:
 
 
 def from_records(df: pd.DataFrame, extra: dict[str, pd.DataFrame], out: Path) -> list[Path]:
-    """Every figure drawn from records: loss curves, and from a sweep learning and frequency curves."""
+    """Every figure drawn from records: loss curves, the leaderboard's critical-difference diagram,
+    and from a sweep learning and frequency curves."""
+    from bench import leaderboard
+
     out.mkdir(parents=True, exist_ok=True)
     made = loss_curves(df, out)
     if "sweep" in extra:
         made += learning_curves(extra["sweep"], out) + frequency_sweep(extra["sweep"], out)
-    return made
+    scores = leaderboard.task_scores(leaderboard.frames(df, extra))
+    cd = leaderboard.critical_difference(scores, out / "critical_difference.png") if len(scores) else None
+    return made + ([cd] if cd else [])
 
 
 def learning_curves(df: pd.DataFrame, out: Path) -> list[Path]:

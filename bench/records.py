@@ -21,13 +21,13 @@ FIELDS: dict[str, str] = {
     "schema": "record format version (SCHEMA_VERSION)",
     "key": "cell id: hash of dataset, dataset_params, n, model, model_params (+ tag), device, seed",
     "tag": "'' for plain cells; 'tta' for cells that record a held-out accuracy curve",
-    "dataset": "dataset name (datasets.NAMES)",
-    "dataset_params": "generator parameters given (defaults omitted)",
-    "n": "rows generated",
+    "dataset": "dataset name (datasets.NAMES, datasets.REAL, or a file's name)",
+    "dataset_params": "generator parameters given (defaults omitted); a file's path, target and sha256",
+    "n": "rows generated (or drawn from real data)",
     "n_train": "rows the model was fitted on (80%)",
     "n_test": "held-out rows (20%), never seen in fit",
-    "n_classes": "classes the generator can emit",
-    "ceiling": "best achievable expected held-out accuracy (label noise)",
+    "n_classes": "classes the generator can emit (real data: classes in the label)",
+    "ceiling": "best achievable expected held-out accuracy (label noise); None for real data",
     "model": "family name (models.NAMES)",
     "model_params": "hyperparameters given (defaults omitted)",
     "device": "cpu | cuda",
@@ -64,6 +64,8 @@ OPTIONAL: dict[str, str] = {
     "prep_s": "seconds of fit spent before training on the host (split, scaling, frequency search)",
     "predict_device": "where predict_proba ran (cpu | cuda)",
     "predict_repeats": "predict_proba calls timed; predict_s is their mean",
+    "node": "Ray node id that ran the cell (--executor ray)",
+    "class_names": "real data: the label's original values, class k is class_names[k]",
     "gpu_peak_mb": "torch's peak GPU memory during the group's fit (cuda cells; GBDT libraries not counted)",
 }
 REQUIRED = tuple(FIELDS)
@@ -205,17 +207,18 @@ def latest(records: list[dict]) -> list[dict]:
     return list(by_key.values())
 
 
-def finished_keys(path: Path, made_here: bool = False) -> set[str]:
+def finished_keys(path: Path, made_here: bool = False, on_ray: bool = False) -> set[str]:
     """Keys of cells whose latest record is ok or skipped (failed cells are retried).
 
     ``made_here``: only records made by this commit (``-dirty`` or not) on this machine count, so
     a fresh clone or a new commit measures again instead of reusing someone else's numbers.
+    ``on_ray``: records that a Ray node made (they name it) count as this machine's too.
     """
     if not Path(path).exists():
         return set()
     done = [r for r in latest(load(path)) if r.get("status") in ("ok", "skipped")]
     if made_here:
-        done = [r for r in done if _made_here(r)]
+        done = [r for r in done if _made_here(r, on_ray)]
     return {r["key"] for r in done}
 
 
@@ -229,18 +232,24 @@ def fingerprint(m: dict | None) -> tuple:
     return tuple(m.get(k) for k in ("cpu", "cores", "host", "gpu"))
 
 
-def _made_here(record: dict) -> bool:
+def _made_here(record: dict, on_ray: bool = False) -> bool:
     commit = _base_commit(record.get("commit"))
     return (
         commit != "unknown"
         and commit == _base_commit(git_commit())
-        and fingerprint(record.get("machine")) == fingerprint(_static_machine())
+        and (
+            fingerprint(record.get("machine")) == fingerprint(_static_machine())
+            or (on_ray and record.get("node") is not None)
+        )
     )
 
 
 @cache
 def git_commit() -> str:
-    """HEAD of the checkout, with ``-dirty`` when tracked files differ from it."""
+    """HEAD of the checkout, with ``-dirty`` when tracked files differ from it (``$BENCH_COMMIT``
+    where the code runs as a copy without its git folder: a Ray worker)."""
+    if os.environ.get("BENCH_COMMIT"):
+        return os.environ["BENCH_COMMIT"]
     try:
         sha = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=ROOT, capture_output=True, text=True)
         dirty = subprocess.run(["git", "status", "--porcelain", "-uno"], cwd=ROOT, capture_output=True, text=True)

@@ -26,9 +26,11 @@ WARM_UP_ROWS = 20_000  # the warm-up fit's rows at most (shapes otherwise as the
 
 
 def split(cell: Cell) -> tuple[np.ndarray, ...]:
-    """The cell's data: generated from its seed, 20% held out (also by its seed)."""
+    """The cell's data: generated (or drawn) from its seed, 20% held out (also by its seed);
+    real data's split is stratified by class (generated labels are balanced by construction)."""
     X, y = datasets.generate(cell.dataset, n=cell.n, seed=cell.seed, **cell.dataset_params)
-    return tuple(train_test_split(X, y, test_size=TEST_FRACTION, random_state=cell.seed))
+    real = datasets.size(cell.dataset, **cell.dataset_params) is not None
+    return tuple(train_test_split(X, y, test_size=TEST_FRACTION, random_state=cell.seed, stratify=y if real else None))
 
 
 def n_test(n: int) -> int:
@@ -43,6 +45,9 @@ def _accuracy(est, X, y) -> float:
 def new_record(cell: Cell, threads: int, calibration: float | None = None, **fields) -> dict:
     """The cell's record before it is measured (status 'failed' until :func:`_measure` runs)."""
     held_out = n_test(cell.n)
+    names = datasets.class_names(cell.dataset, **cell.dataset_params)
+    if names is not None:
+        fields["class_names"] = list(names)
     return records.new(
         threads=threads,
         key=cell.key,
@@ -167,13 +172,14 @@ def _gpu_peak_mb(device: str) -> float | None:
     return round(torch.cuda.max_memory_allocated() / 2**20, 1)
 
 
-def _group_records(group: list[Cell], threads: int, batch_seeds: bool, warmed: set) -> list[dict]:
+def group_records(group: list[Cell], threads: int, batch_seeds: bool, warmed: set | None = None) -> list[dict]:
     """Fit one group of cells and return their records (failures included); writes nothing."""
     head = group[0]
     if head.skip_reason:
         return [new_record(c, threads, status="skipped", error=c.skip_reason) for c in group]
     out: list[dict] = []
     calib = None
+    warmed = set() if warmed is None else warmed
     try:
         shape = (head.model, head.device, repr(head.model_params), head.n, len(group) if batch_seeds else 1)
         if shape not in warmed:
@@ -209,6 +215,7 @@ def run(
     batch_seeds: bool = True,
     isolate: bool = False,
     cell_timeout: float | None = None,
+    executor=None,
 ) -> int:
     """Run every unfinished cell, appending a record for each; returns the number that failed.
 
@@ -221,33 +228,49 @@ def run(
     ``cell_timeout`` (seconds per cell; implies ``isolate``) kills a group's child that runs
     longer than that times its cells, and records them as failed. On Ctrl-C every record
     already written stays; the progress bar is closed and the KeyboardInterrupt goes on.
+    ``executor`` (e.g. :class:`bench.ray_executor.RayExecutor`) runs the groups elsewhere; this
+    function still decides what runs and writes every record.
     """
     out = Path(out)
     path = out / "records.jsonl"
     records.set_aside_torn(path)
-    done = set() if force else records.finished_keys(path, made_here=True)
+    done = set() if force else records.finished_keys(path, made_here=True, on_ray=executor is not None)
     todo = [c for c in cells if c.key not in done]
     groups: dict[tuple, list[Cell]] = defaultdict(list)
     for c in todo:
         groups[c.group].append(c)
     failed = 0
-    bar = _progress(len(todo), len(cells) - len(todo), progress)
-    warmed: set[tuple] = set()
+    where = executor.describe() if executor else ""
+    bar = _progress(len(todo), len(cells) - len(todo), progress, where)
     try:
-        for group in groups.values():
-            head = group[0]
-            bar.set_postfix_str(f"{head.model} {head.dataset} n={head.n} {head.device}")
-            if (isolate or cell_timeout) and not head.skip_reason:
-                recs = _run_isolated(group, threads, batch_seeds, cell_timeout)
-            else:
-                recs = _group_records(group, threads, batch_seeds, warmed)
+        for group, recs in _results(list(groups.values()), threads, batch_seeds, isolate, cell_timeout, executor):
             for r in recs:
                 records.append(path, r)
                 failed += r["status"] == "failed"
             bar.update(len(group))
+            head = group[0]
+            bar.set_postfix_str(f"{head.model} {head.dataset} n={head.n} {head.device}")
     finally:
         bar.close()
     return failed
+
+
+def _results(groups, threads, batch_seeds, isolate, cell_timeout, executor):
+    """(group, records) for every group: here, in child processes, or on the executor (skipped
+    groups are recorded here, never submitted)."""
+    skipped = [g for g in groups if g[0].skip_reason]
+    work = [g for g in groups if not g[0].skip_reason]
+    for group in skipped:
+        yield group, group_records(group, threads, batch_seeds)
+    if executor is not None:
+        yield from executor.run(work, threads, batch_seeds)
+        return
+    warmed: set[tuple] = set()
+    for group in work:
+        if isolate or cell_timeout:
+            yield group, _run_isolated(group, threads, batch_seeds, cell_timeout)
+        else:
+            yield group, group_records(group, threads, batch_seeds, warmed)
 
 
 def _run_isolated(group: list[Cell], threads: int, batch_seeds: bool, timeout: float | None) -> list[dict]:
@@ -285,7 +308,7 @@ def _isolated_group(conn, group: list[Cell], threads: int, batch_seeds: bool, pa
 
     _exit_with(parent)
     pin_threads(threads)
-    recs = _group_records(group, threads, batch_seeds, set())
+    recs = group_records(group, threads, batch_seeds, set())
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     conn.send([r | {"peak_rss_mb": round(peak_mb, 1)} for r in recs])
     conn.close()
@@ -308,8 +331,9 @@ def _failure(cell: Cell, threads: int, calibration: float | None = None) -> dict
     return new_record(cell, threads, calibration, error=traceback.format_exc(limit=3).strip().splitlines()[-1])
 
 
-def _progress(total: int, skipped: int, enabled: bool):
+def _progress(total: int, skipped: int, enabled: bool, where: str = ""):
     from tqdm import tqdm
 
     desc = f"cells ({skipped} already done)" if skipped else "cells"
+    desc += f" on {where}" if where else ""
     return tqdm(total=total, desc=desc, unit="cell", disable=not enabled, dynamic_ncols=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass, field
 
+import datasets
 import models
 from bench.records import cell_key
 
@@ -26,7 +27,9 @@ class Cell:
     @property
     def key(self) -> str:
         params = self.model_params | ({"_tag": self.tag} if self.tag else {})
-        return cell_key(self.dataset, self.dataset_params, self.n, self.model, params, self.device, self.seed)
+        # A file dataset is its name, target and content hash: where the file lies is not its identity.
+        data = {k: v for k, v in self.dataset_params.items() if k != "path"}
+        return cell_key(self.dataset, data, self.n, self.model, params, self.device, self.seed)
 
     @property
     def group(self) -> tuple:
@@ -47,7 +50,7 @@ class Suite:
     name: str
     description: str
     datasets: list[tuple[str, dict]]
-    sizes: list[int]
+    sizes: list[int | None]  # None: every row of real data (generators: DEFAULT_N); real data is capped at its rows
     models: list[str]
     seeds: list[int]
     devices: list[str] = field(default_factory=lambda: ["auto"])
@@ -57,29 +60,47 @@ class Suite:
     max_n: dict[str, int] = field(default_factory=dict)  # larger n: recorded as skipped, with why
     isolate: bool = False  # each group in a child process (peak memory recorded)
 
-    def cells(self) -> list[Cell]:
-        devices = [d for dev in self.devices for d in expand_device(dev)]
-        out = []
+    def cells(self, cuda: bool | None = None) -> list[Cell]:
+        """Every cell; ``cuda``: whether CUDA is there (default: on this machine; a Ray cluster's GPUs)."""
+        devices = [d for dev in self.devices for d in expand_device(dev, cuda)]
+        rows = {i: datasets.size(ds, **p) for i, (ds, p) in enumerate(self.datasets)}
+        out: dict[str, Cell] = {}
         # Sizes outermost: an interrupted sweep has finished whole sizes, not whole datasets.
-        for n, (ds, p), m, dev, s in itertools.product(self.sizes, self.datasets, self.models, devices, self.seeds):
+        for size, (i, (ds, p)), m, dev, s in itertools.product(
+            self.sizes, enumerate(self.datasets), self.models, devices, self.seeds
+        ):
+            n = _rows(size, rows[i])
             params = dict(self.model_params.get(m, {})) | (LARGE_N_PARAMS.get(m, {}) if n > LARGE_N else {})
             limit = self.max_n.get(m)
             skip = f"n={n} > {limit}: too slow for this size on a 2-core CPU" if limit and n > limit else ""
-            out.append(Cell(ds, dict(p), n, m, params, dev, s, self.tag, skip))
-        return out
+            skip = skip or models.device_skip(m, dev)
+            cell = Cell(ds, dict(p), n, m, params, dev, s, self.tag, skip)
+            out.setdefault(cell.key, cell)  # real data capped at its rows: two sizes can be one cell
+        return list(out.values())
 
 
-def expand_device(device: str) -> list[str]:
-    """ "auto" -> every available device (cpu, and cuda when present); "cuda" must be present."""
+def _rows(size: int | None, available: int | None) -> int:
+    """The n of a cell: ``size`` rows of a generator (None: its default); of real data, ``size``
+    capped at its rows (None: all of them)."""
+    if available is None:
+        return datasets.DEFAULT_N if size is None else size
+    return available if size is None else min(size, available)
+
+
+def expand_device(device: str, cuda: bool | None = None) -> list[str]:
+    """ "auto" -> every available device (cpu, and cuda when present); "cuda" must be present.
+    ``cuda``: whether it is (None: ask torch on this machine)."""
     if device == "cpu":
         return [device]
-    import torch
+    if cuda is None:
+        import torch
 
-    if device == "cuda" and not torch.cuda.is_available():
+        cuda = torch.cuda.is_available()
+    if device == "cuda" and not cuda:
         raise ValueError("--device cuda: no CUDA device here (torch.cuda.is_available() is False)")
     if device == "cuda":
         return [device]
-    return ["cpu", "cuda"] if torch.cuda.is_available() else ["cpu"]
+    return ["cpu", "cuda"] if cuda else ["cpu"]
 
 
 SEED_DATASETS = [("sum_bin", {}), ("sum_mod", {})]
@@ -152,6 +173,10 @@ SUITES: dict[str, list[Suite]] = {
         Suite("gpu", "GPU check: seed datasets, n=2000, every family, 3 seeds, on cpu and cuda", SEED_DATASETS,
               [2000], list(models.NAMES), [0, 1, 2])
     ],
+    "real": [
+        Suite("real", "real data bundled with scikit-learn (all rows; no download), every family, 5 seeds",
+              [(name, {}) for name in datasets.REAL], [None], list(models.NAMES), FIVE_SEEDS)
+    ],
     "smoke": [
         Suite("smoke", "seconds: tiny data, two cheap families", SEED_DATASETS, [200], ["mlp", "xgboost"], [0, 1],
               devices=["cpu"], model_params={"mlp": {"max_epochs": 3}, "xgboost": {"params": {"n_estimators": 5}}})
@@ -168,9 +193,11 @@ def custom(
     devices: list[str],
     dataset_params: dict | None = None,
     model_params: dict[str, dict] | None = None,
+    files: list[tuple[str, dict]] | None = None,
 ) -> list[Suite]:
-    """A suite from command-line choices; names and parameters are checked by the CLI."""
-    data = [(d, dict(dataset_params or {})) for d in datasets_]
+    """A suite from command-line choices (``files``: (name, path/target/sha256) of --data);
+    names and parameters are checked by the CLI."""
+    data = [(d, dict(dataset_params or {})) for d in datasets_] + list(files or [])
     return [Suite("run", "command-line suite", data, sizes, models_, seeds, devices, dict(model_params or {}))]
 
 

@@ -5,7 +5,9 @@
 >>> est.fit(X_train, y_train).predict(X_test)  # doctest: +SKIP
 
 A new family is one module (a :class:`models.base.BenchClassifier` subclass) plus one factory
-in ``_FACTORIES`` below; see the README's example.
+in ``_FACTORIES`` below; see the README's example. Or, without touching bench, a plug-in: any
+scikit-learn classifier named as ``package.module:factory`` or by a ``bench.models`` entry point
+(models/plugins.py).
 """
 
 from __future__ import annotations
@@ -91,12 +93,44 @@ _FACTORIES: dict[str, Callable[..., BenchClassifier]] = {
 NAMES: tuple[str, ...] = tuple(_FACTORIES)
 
 
+def available() -> tuple[str, ...]:
+    """Built-in families and installed plug-ins (``bench.models`` entry points)."""
+    from models import plugins
+
+    return NAMES + tuple(sorted(set(plugins.entry_points()) - set(NAMES)))
+
+
+def check_names(names: list[str]) -> None:
+    """Every name a built-in family or a plug-in that loads; else a ValueError of one line."""
+    from models import plugins
+
+    for name in names:
+        if name not in _FACTORIES and not plugins.is_plugin(name):
+            raise ValueError(
+                f"unknown model {name!r}; choose from {', '.join(available())}, or give a plug-in as package.module:factory"
+            )
+        if name not in _FACTORIES:
+            plugins.factory(name)
+
+
+def device_skip(name: str, device: str) -> str:
+    """Why a family does not run on ``device`` ('' when it does): plug-ins run on the CPU only."""
+    return "plug-in models run on the cpu only" if device == "cuda" and name not in _FACTORIES else ""
+
+
 def create(name: str, *, seed: int = 0, device: str = "auto", **params) -> BenchClassifier:
-    """A new, unfitted estimator of family ``name``; ``params`` override its defaults."""
-    if name not in _FACTORIES:
-        raise ValueError(f"unknown model {name!r}; choose from {', '.join(NAMES)}")
+    """A new, unfitted estimator of family ``name`` (or a plug-in); ``params`` override its defaults."""
     if device not in DEVICES:
         raise ValueError(f"device must be 'auto', 'cpu' or 'cuda', got {device!r}")
+    if name not in _FACTORIES:
+        check_names([name])
+        from models import plugins
+
+        n_threads = params.pop("n_threads", None)
+        plugins.build(name, seed, params, n_threads)  # unknown parameters: a clear error now, not mid-run
+        return plugins.PluginClassifier(
+            plugin=name, params=params or None, seed=seed, device=device, n_threads=n_threads
+        )
     est = _FACTORIES[name](seed=seed, device=device)
     valid = est.get_params()
     unknown = set(params) - set(valid)

@@ -104,6 +104,7 @@ def test_page_sections_and_figures(df, tmp_path):
         "## Accuracy (held-out vs train)",
         "## The seed's MLP",
         "## Time to accuracy",
+        "## Leaderboard across tasks",
         "## History",
         "## Throughput",
         "## CPU vs GPU",
