@@ -80,15 +80,14 @@ def render(frames: dict[str, pd.DataFrame], walls: dict[str, list[float]], start
         )
     table = pd.DataFrame(rows)
     machine = local["machine"].iloc[0]
-    nodes = ray["node"].nunique() if "node" in ray else 0
     median_ratio = table["fit ratio ray/local"].median()
     lines = [
         "# Ray executor vs local",
         "",
         f"`python -m bench.ray_check` on {machine['cpu']}, {machine['usable_cores']} usable cores, {threads} thread(s) "
         f"per cell; commit {', '.join(sorted(local.commit.unique()))}; {records.utc_now()}. The quick suite "
-        f"({len(local) // 2} cells, each seed its own task) run local, ray, ray, local; Ray on this machine "
-        f"({nodes} node), tasks side by side up to its cores.",
+        f"({len(local) // 2} cells, each seed its own task) run local, ray, ray, local; each ray run starts a "
+        "private Ray on this machine (one node, 127.0.0.1), which runs tasks side by side up to its cores.",
         "",
         f"- Median fit-time ratio ray/local over the cells: **{median_ratio:.3f}** (per cell below).",
         f"- Held-out accuracy identical per seed on {int(same_acc.sum())} of {len(same_acc)} (cell, seed) pairs.",

@@ -165,3 +165,22 @@ def test_resume_on_ray_counts_cells_that_other_nodes_finished(tmp_path):
     records.append(path, elsewhere | {"key": "k2"})  # another machine, not a Ray node of this run
     assert records.finished_keys(path, made_here=True) == set()
     assert records.finished_keys(path, made_here=True, on_ray=True) == {"k1"}
+
+
+def test_ray_check_report_on_synthetic_records():
+    import pandas as pd
+
+    from bench import ray_check
+
+    def recs(fit, acc):
+        base = records.new(threads=1, dataset_params={}, model_params={}, status="ok")
+        return pd.DataFrame(
+            [base | {"dataset": "d", "model": "m", "seed": s, "fit_s": fit, "predict_s": 0.1, "test_acc": a}
+             for s, a in enumerate(acc)]
+        )  # fmt: skip
+
+    frames = {"local": pd.concat([recs(1.0, [0.5, 0.6])] * 2), "ray": pd.concat([recs(1.1, [0.5, 0.7])] * 2)}
+    text = ray_check.render(frames, {"local": [10, 11], "ray": [12, 13]}, [2.0, 2.5], threads=1)
+    assert "Median fit-time ratio ray/local over the cells: **1.100**" in text
+    assert "identical per seed on 1 of 2 (cell, seed) pairs" in text and "| **no** " in text
+    assert "local 10 / 11 s, ray 12 / 13 s; Ray start-up (ray.init) 2.0 / 2.5 s" in text
