@@ -55,9 +55,11 @@ def spectral_check(df: pd.DataFrame) -> str:
                     f"- **{title}: {model} is {100 * gap:.1f} points below the best family** "
                     f"({best} {means[best]:.3f} vs {means[model]:.3f})."
                 )
+            elif model == best:
+                lines.append(f"- {title}: {model} is the best family ({means[model]:.3f}).")
             else:
                 lines.append(
-                    f"- {title}: {model} within {100 * max(gap, 0):.1f} points of the best ({best} {means[best]:.3f})."
+                    f"- {title}: {model} within {100 * gap:.1f} points of the best ({best} {means[best]:.3f})."
                 )
     return "\n".join(lines)
 
