@@ -92,12 +92,13 @@ def expand_device(device: str, cuda: bool | None = None) -> list[str]:
     ``cuda``: whether it is (None: ask torch on this machine)."""
     if device == "cpu":
         return [device]
+    where = "here (torch.cuda.is_available() is False)" if cuda is None else "on the Ray cluster (no GPU resource)"
     if cuda is None:
         import torch
 
         cuda = torch.cuda.is_available()
     if device == "cuda" and not cuda:
-        raise ValueError("--device cuda: no CUDA device here (torch.cuda.is_available() is False)")
+        raise ValueError(f"--device cuda: no CUDA device {where}")
     if device == "cuda":
         return [device]
     return ["cpu", "cuda"] if cuda else ["cpu"]

@@ -65,8 +65,10 @@ def read_file(path: str | Path, target: str) -> Table:
 
 
 def _stamp(path: Path) -> tuple[int, int]:
-    if not path.is_file():
+    if not path.exists():
         raise ValueError(f"--data {path}: no such file")
+    if not path.is_file():
+        raise ValueError(f"--data {path}: not a file")
     st = path.stat()
     return st.st_mtime_ns, st.st_size
 
