@@ -71,20 +71,11 @@ class RayExecutor:
                 # working_dir can be uploaded at the job level only: point the tasks at this checkout.
                 paths = os.pathsep.join([str(ROOT), env["env_vars"]["PYTHONPATH"]])
                 self.runtime_env = {"env_vars": env["env_vars"] | {"PYTHONPATH": paths}}
-            elif self.address is None:
-                ray.init(
-                    _node_ip_address="127.0.0.1",
-                    include_dashboard=False,
-                    runtime_env=runtime_env,
-                    log_to_driver=False,
-                    configure_logging=False,
-                )
-                self.started = True
-                self.runtime_env = None
             else:
-                ray.init(address=self.address, runtime_env=runtime_env, log_to_driver=False)
-                self.started = True
-                self.runtime_env = None
+                where = {"address": self.address} if self.address else {"_node_ip_address": "127.0.0.1"}
+                private = {} if self.address else {"include_dashboard": False, "configure_logging": False}
+                ray.init(**where, **private, runtime_env=runtime_env, log_to_driver=False)
+                self.started, self.runtime_env = True, None
         except ConnectionError as exc:
             raise ValueError(f"--ray-address {self.address}: cannot reach a Ray cluster ({exc})") from None
         self.startup_s = time.perf_counter() - start

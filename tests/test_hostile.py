@@ -230,6 +230,9 @@ def test_10_ctrl_c_prints_one_line_and_exits_130(tmp_path):
         cwd=ROOT,
         stderr=subprocess.PIPE,
         text=True,
+        # A shell's background job (`.ci/run &`) inherits SIGINT ignored, and Python then keeps it
+        # ignored: give the child the default action a terminal's Ctrl-C meets.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     path = tmp_path / "records.jsonl"
     deadline = time.monotonic() + 120
