@@ -118,21 +118,3 @@ def section(df: pd.DataFrame, extra: dict[str, pd.DataFrame], figure: str = "") 
     if 2 <= len(full) < len(scores):
         parts += [TEXT["complete"].format(tasks=", ".join(full.index)), table(full)]
     return "\n\n".join([*parts, figure] if figure else parts)
-
-
-def critical_difference(scores: pd.DataFrame, path):
-    """The CD diagram of ``scores`` (complete tasks) with scikit-posthocs; None when too few tasks."""
-    import scikit_posthocs as sp
-
-    from bench.plots import _plt, _save
-
-    full = complete(scores)
-    if len(full) < 3 or full.shape[1] < 3:
-        return None
-    plt = _plt()
-    p_values = sp.posthoc_nemenyi_friedman(full.to_numpy())
-    p_values.index = p_values.columns = full.columns
-    fig, ax = plt.subplots(figsize=(10, 0.35 * full.shape[1] + 1.5))
-    sp.critical_difference_diagram(ranks(full).mean(), p_values, ax=ax, alpha=0.05)
-    ax.set_title(f"mean rank over {len(full)} tasks (1 = best)")
-    return _save(fig, path)

@@ -45,8 +45,26 @@ def from_records(df: pd.DataFrame, extra: dict[str, pd.DataFrame], out: Path) ->
     if "sweep" in extra:
         made += learning_curves(extra["sweep"], out) + frequency_sweep(extra["sweep"], out)
     scores = leaderboard.task_scores(leaderboard.frames(df, extra))
-    cd = leaderboard.critical_difference(scores, out / "critical_difference.png") if len(scores) else None
+    cd = critical_difference(scores, out / "critical_difference.png") if len(scores) else None
     return made + ([cd] if cd else [])
+
+
+def critical_difference(scores: pd.DataFrame, path: Path) -> Path | None:
+    """The CD diagram over the tasks every family ran (scikit-posthocs: Friedman, then Nemenyi);
+    None when fewer than 3 tasks or families."""
+    import scikit_posthocs as sp
+
+    from bench import leaderboard
+
+    full = leaderboard.complete(scores)
+    if len(full) < 3 or full.shape[1] < 3:
+        return None
+    p_values = sp.posthoc_nemenyi_friedman(full.to_numpy())
+    p_values.index = p_values.columns = full.columns
+    fig, ax = _plt().subplots(figsize=(10, 0.35 * full.shape[1] + 1.5))
+    sp.critical_difference_diagram(leaderboard.ranks(full).mean(), p_values, ax=ax, alpha=0.05)
+    ax.set_title(f"mean rank over {len(full)} tasks (1 = best)")
+    return _save(fig, path)
 
 
 def learning_curves(df: pd.DataFrame, out: Path) -> list[Path]:

@@ -36,7 +36,6 @@ def _loopback_only() -> None:
             "ray was imported before bench could keep it on 127.0.0.1; set RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0"
         )
     os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"
-    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
 
 
 def _import_ray():
@@ -145,14 +144,13 @@ def _group_task(group: list[Cell], threads: int, batch_seeds: bool) -> list[dict
     """Runs on a Ray worker: the group's records, stamped with the node and the worker's peak memory."""
     import resource
 
-    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
-        os.environ[var] = str(threads)  # before torch and the GBDT libraries are imported
+    from bench.timing import pin_threads
+
+    pin_threads(threads)  # the thread variables are set before torch (then the GBDT libraries) is imported
     import ray
 
     from bench import runner
-    from bench.timing import pin_threads
 
-    pin_threads(threads)
     recs = runner.group_records(group, threads, batch_seeds)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     node = ray.get_runtime_context().get_node_id()[:12]
