@@ -114,12 +114,13 @@ LARGE_N_PARAMS = {
 }
 # Sweep limits on a 2-core CPU, from measured fit times: past these sizes a family's cells would
 # take most of the sweep's hour (seed_mlp: batch 1, 50 epochs; the others: many epochs, 3 seeds).
+# Measured costs at the largest size run: results/sweep (fit s / seed in its throughput table).
 SWEEP_MAX_N = {
-    "seed_mlp": 5_000,
-    "selu_mlp": 5_000,
-    "periodic_mlp": 5_000,
-    "fourier_mlp": 5_000,
-    "tabm": 5_000,
+    "seed_mlp": 20_000,
+    "selu_mlp": 20_000,
+    "periodic_mlp": 20_000,
+    "fourier_mlp": 20_000,
+    "tabm": 20_000,
     "catboost": 100_000,
 }
 # Largest first: the expensive, most informative points land before an interrupted sweep stops.

@@ -2,12 +2,16 @@
 
 1. One 2 -> 256 -> 256 -> 3 MLP trained by: the seed's loop (DataLoader, batch size 1, per-row
    tensors), skorch's NeuralNetClassifier, and our trainer (tensors on the device, randperm slices).
-2. Five seeds trained as one batched model vs five sequential fits, for three sizes of net.
+2. Five seeds trained as one batched model vs five sequential fits, for three sizes of net and TabM.
+3. The seed's own 2 -> 2 -> 3 net (softmax output, batch size 1, SGD lr 1e-3 momentum 0.9, rows in
+   order): the seed's loop, a bare Python loop over tensor rows with the same optimizer, and our
+   trainer (one net; five seeds as one batched model).
 Speed is reported as samples/s and as ratios of numbers measured in this same run.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -59,6 +63,31 @@ def seed_loop(X: np.ndarray, y: np.ndarray, module: nn.Module, epochs: int, devi
             loss = criterion(module(inputs.float().to(device)), labels.to(device))
             loss.backward()
             optimizer.step()
+
+
+def bare_loop(X: np.ndarray, y: np.ndarray, module: nn.Module, epochs: int, device: str = "cpu") -> None:
+    """The seed's loop without its DataLoader: rows sliced from tensors on ``device``, same optimizer."""
+    Xt = torch.as_tensor(X, dtype=torch.float32, device=device)
+    yt = torch.as_tensor(y, device=device)
+    module = module.to(device)
+    criterion = nn.CrossEntropyLoss()
+    optimizer = torch.optim.SGD(module.parameters(), lr=0.001, momentum=0.9)
+    for _ in range(epochs):
+        for i in range(len(Xt)):
+            optimizer.zero_grad()
+            loss = criterion(module(Xt[i : i + 1]), yt[i : i + 1])
+            loss.backward()
+            optimizer.step()
+
+
+def _seed_net() -> nn.Sequential:
+    return nn.Sequential(nn.Linear(2, 2), nn.ReLU(), nn.Linear(2, 3), nn.Softmax(dim=-1))
+
+
+def _tabm(X: np.ndarray, y: np.ndarray) -> nn.Module:
+    import models
+
+    return models.create("tabm", seed=0, device="cpu")._build(2, 3, X, y, {"sigma": 10.0})
 
 
 def ours(X, y, modules: list[nn.Module], cfg: TrainConfig, device: str) -> None:
@@ -149,6 +178,42 @@ def run(device: str = "cpu", quick: bool = False) -> list[dict]:
         bat = _clock(lambda h=hidden, c=cfg, n=n: ours(X[:n], y[:n], [_net(h) for _ in range(5)], c, device), device)
         row(f"B: 5 seeds, {label}", "5 sequential fits", samples, seq)
         row(f"B: 5 seeds, {label}", "5 seeds as one batched model", samples, bat)
+    # TabM as bench all trains it (its defaults: batch 64, lr 2e-3, no weight decay).
+    tabm_cfg = TrainConfig(lr=2e-3, weight_decay=0.0, batch_size=64, max_epochs=max(1, epochs // 4), patience=None)
+    samples = 5 * N_ROWS * tabm_cfg.max_epochs
+    label = "B: 5 seeds, TabM (bench's defaults, batch 64)"
+    seq = _clock(lambda: [ours(X, y, [_tabm(X, y)], tabm_cfg, device) for _ in range(5)], device)
+    bat = _clock(lambda: ours(X, y, [_tabm(X, y) for _ in range(5)], tabm_cfg, device), device)
+    row(label, "5 sequential fits", samples, seq)
+    row(label, "5 seeds as one batched model", samples, bat)
+
+    # The seed's net, as the seed trains it: steps (= rows, batch 1) per second.
+    c = "C: the seed's 2-2-3 net, batch 1, SGD"
+    loop_cfg = dataclasses.replace(seed_cfg, outputs_probabilities=True)
+    row(
+        c,
+        "seed loop (DataLoader)",
+        n_seed,
+        _clock(lambda: seed_loop(X[:n_seed], y[:n_seed], _seed_net(), 1, device), device),
+    )
+    row(
+        c,
+        "bare loop (tensor rows)",
+        n_seed,
+        _clock(lambda: bare_loop(X[:n_seed], y[:n_seed], _seed_net(), 1, device), device),
+    )
+    row(
+        c,
+        "our trainer, one net",
+        n_seed,
+        _clock(lambda: ours(X[:n_seed], y[:n_seed], [_seed_net()], loop_cfg, device), device),
+    )
+    row(
+        c,
+        "our trainer, 5 seeds as one batched model",
+        5 * n_seed,
+        _clock(lambda: ours(X[:n_seed], y[:n_seed], [_seed_net() for _ in range(5)], loop_cfg, device), device),
+    )
     for r in rows:
         r |= {"device": device, "threads": torch.get_num_threads()}
     return rows
@@ -182,6 +247,14 @@ def write(rows: list[dict], out: Path) -> Path:
         ratios.append(
             (f"{g[3:]}: batched vs sequential", _ratio(rows, g, "5 seeds as one batched model", "5 sequential fits"))
         )
+    c = "C: the seed's 2-2-3 net, batch 1, SGD"
+    for what in (
+        ("our trainer, one net", "our trainer, 5 seeds as one batched model")
+        if any(r["group"] == c for r in rows)
+        else ()
+    ):
+        for base in ("seed loop (DataLoader)", "bare loop (tensor rows)"):
+            ratios.append((f"seed's net, steps/s: {what} vs {base}", _ratio(rows, c, what, base)))
     m = records.machine(rows[0]["threads"])
     text = [
         "# Trainer throughput",

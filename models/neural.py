@@ -43,6 +43,7 @@ class NeuralClassifier(BenchClassifier):
             batch_size=self.batch_size,
             max_epochs=self.max_epochs,
             patience=self.patience,
+            select_after=getattr(self, "select_after", None),  # families with candidates take it
         )
 
     # --- the contract ------------------------------------------------------------------------
@@ -153,7 +154,10 @@ def fit_together(estimators: list[NeuralClassifier], tasks: list[FitTask]) -> No
     prepared = []
     for est, task in zip(estimators, tasks):
         start = time.perf_counter()
-        prepared.append(est._members(task))
+        members, candidates = est._members(task)
+        for m in members:
+            m.group = len(prepared)
+        prepared.append((members, candidates))
         est.prep_seconds_ = time.perf_counter() - start
     groups: dict[tuple, list[tuple[int, int]]] = defaultdict(list)
     for i, (est, (members, _)) in enumerate(zip(estimators, prepared)):

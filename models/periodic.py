@@ -43,7 +43,9 @@ class PeriodicMLP(MLP):
     ``frequency_lr_scale`` times faster than the other weights: a label that repeats along x0 + x1
     needs the same frequency in both features' banks, and random draws seldom start close enough
     for AdamW's usual step size to get there. Small batches give the frequencies more steps per
-    epoch. (Measured effects of each choice: README, "Headline numbers".)
+    epoch. After ``select_after`` epochs each seed keeps only its best sigma so far (on
+    validation) and the others stop training. (Measured effects of each choice: README,
+    "Headline numbers"; of ``select_after``: results/bench_all_speed.md.)
     """
 
     def __init__(
@@ -65,6 +67,7 @@ class PeriodicMLP(MLP):
         max_epochs=300,
         patience=60,
         val_fraction=0.2,
+        select_after=20,
     ):
         super().__init__(
             seed=seed,
@@ -80,6 +83,7 @@ class PeriodicMLP(MLP):
             patience=patience,
             val_fraction=val_fraction,
         )
+        self.select_after = select_after
         self.sigma = sigma
         self.d_embedding = d_embedding
         self.n_frequencies = n_frequencies
@@ -110,7 +114,11 @@ def plr_embeddings(d: int, d_embedding: int, n_frequencies: int, sigma: float, f
 
 
 class FourierMLP(MLP):
-    """Gaussian Fourier features, B ~ N(0, sigma^2) trainable (m = ``n_frequencies`` rows), + MLP."""
+    """Gaussian Fourier features, B ~ N(0, sigma^2) trainable (m = ``n_frequencies`` rows), + MLP.
+
+    Each sigma of ``SIGMA_GRID`` is a candidate; after ``select_after`` epochs each seed keeps only
+    its best one so far (on validation).
+    """
 
     def __init__(
         self,
@@ -129,6 +137,7 @@ class FourierMLP(MLP):
         max_epochs=300,
         patience=60,
         val_fraction=0.2,
+        select_after=20,
     ):
         super().__init__(
             seed=seed,
@@ -144,6 +153,7 @@ class FourierMLP(MLP):
             patience=patience,
             val_fraction=val_fraction,
         )
+        self.select_after = select_after
         self.sigma = sigma
         self.n_frequencies = n_frequencies
 

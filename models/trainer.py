@@ -28,7 +28,9 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.func import functional_call, stack_module_state, vmap
 
+from models import fast_mlp
 from models.base import synchronize
+from models.flat_optim import FlatOptimizer
 
 EVAL_CHUNK = 16384  # rows per forward pass at evaluation: bounds memory at 1M rows
 
@@ -46,6 +48,7 @@ class TrainConfig:
     patience: int | None = 20  # epochs without validation improvement; None: train all epochs
     shuffle: bool = True
     outputs_probabilities: bool = False  # the seed's bug: softmax fed to cross_entropy
+    select_after: int | None = None  # epochs after which each group keeps only its best candidate
 
 
 @dataclass
@@ -60,6 +63,7 @@ class Member:
     y_val: Tensor | None = None
     X_monitor: Tensor | None = None  # optional held-out set, only read for time-to-accuracy curves
     y_monitor: Tensor | None = None
+    group: int = 0  # members of one group are candidates of one estimator (see select_after)
 
 
 @dataclass
@@ -75,29 +79,17 @@ class MemberResult:
     monitor_curve: list[tuple[float, float]] = field(default_factory=list)  # (train seconds, acc)
 
 
-def _make_optimizer(params, cfg: TrainConfig) -> torch.optim.Optimizer:
-    # A parameter may carry ``lr_scale`` (e.g. frequencies found by a search need small steps).
-    scales: dict[float, list] = {}
-    for p in params:
-        scales.setdefault(float(getattr(p, "lr_scale", 1.0)), []).append(p)
-    params = [{"params": ps, "lr": cfg.lr * s} for s, ps in scales.items()]
-    if cfg.optimizer == "adamw":
-        return torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay, fused=True)
-    if cfg.optimizer == "sgd":
-        return torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
-    raise ValueError(f"optimizer must be 'adamw' or 'sgd', got {cfg.optimizer!r}")
-
-
 def member_losses(out: Tensor, y: Tensor) -> Tensor:
     """Mean cross-entropy per member. out: (K, B, C) or (K, B, H, C) with H heads; y: (K, B).
 
     Always log_softmax of ``out``: for a family whose outputs are already probabilities (the
     seed's softmax before CrossEntropyLoss) that is the seed's bug, reproduced.
     """
-    if out.ndim == 4:
-        y = y[:, :, None].expand(-1, -1, out.shape[2])
-    losses = F.cross_entropy(out.reshape(-1, out.shape[-1]), y.reshape(-1), reduction="none")
-    return losses.view(out.shape[0], -1).mean(1)
+    if out.ndim == 4:  # heads: (K, C, B, H) against (K, B, H)
+        return F.cross_entropy(
+            out.permute(0, 3, 1, 2), y[:, :, None].expand(-1, -1, out.shape[2]), reduction="none"
+        ).mean((1, 2))
+    return F.cross_entropy(out.transpose(1, 2), y, reduction="none").mean(1)  # (K, C, B) against (K, B)
 
 
 def probabilities(out: Tensor, outputs_probabilities: bool = False) -> Tensor:
@@ -121,12 +113,18 @@ def evaluate(net: nn.Module, X: Tensor, y: Tensor, outputs_probabilities: bool) 
 
 
 def train_members(members: list[Member], cfg: TrainConfig) -> list[MemberResult]:
-    """Train all members together; on return each member's module holds its best weights."""
+    """Train all members together; on return each member's module holds its best weights.
+
+    A member that early-stops leaves the batched model (its weights, optimizer state and data are
+    dropped from the stack), so the others no longer pay for it; with ``cfg.select_after`` each
+    ``Member.group`` keeps only its best candidate after that many epochs.
+    """
     X = torch.stack([m.X for m in members])
     y = torch.stack([m.y for m in members])
     device = X.device
     has_val = members[0].X_val is not None and cfg.patience is not None
     has_monitor = members[0].X_monitor is not None
+    X_val = y_val = X_mon = y_mon = None
     if has_val:
         X_val, y_val = torch.stack([m.X_val for m in members]), torch.stack([m.y_val for m in members])
     if has_monitor:
@@ -134,21 +132,21 @@ def train_members(members: list[Member], cfg: TrainConfig) -> list[MemberResult]
 
     torch.set_flush_denormal(True)  # denormal floats in near-converged nets slow CPUs many-fold
     net = stack([m.module for m in members]).to(device)
-    opt = _make_optimizer(net.parameters(), cfg)
-    state = member_tensors(net)
-    best_state = [t.clone() for t in state]
+    opt = FlatOptimizer(net.parameters(), cfg)
+    manual = fast_mlp.applies(net, EnsembleLinear)
+    best_state = [t.clone() for t in member_tensors(net)]
 
     k, n = y.shape
     batch = max(1, min(cfg.batch_size, n))
     n_steps = math.ceil(n / batch)
-    rows = torch.arange(k, device=device)[:, None]
     gens = [torch.Generator(device=device).manual_seed(int(m.seed)) for m in members]
+    groups = np.array([m.group for m in members])
     results = [MemberResult() for _ in members]
     best_acc = np.full(k, -np.inf)
     best_loss = np.full(k, np.inf)
     bad_epochs = np.zeros(k, dtype=int)
     frozen = np.zeros(k, dtype=bool)
-    order = torch.arange(n, device=device).expand(k, n)
+    active = np.arange(k)  # original indices of the members still in the stack, in stack order
     step_losses = torch.empty(n_steps, k, device=device)
     # Partial last batch: weight step means by batch size for an exact epoch mean.
     sizes = torch.full((n_steps, 1), float(batch), device=device)
@@ -159,16 +157,25 @@ def train_members(members: list[Member], cfg: TrainConfig) -> list[MemberResult]
         synchronize(device)
         t0 = time.perf_counter()
         net.train()
+        rows = torch.arange(len(active), device=device)[:, None]
+        ones = torch.ones(len(active), device=device)
         if cfg.shuffle:
-            order = torch.stack([torch.randperm(n, generator=g, device=device) for g in gens])
+            order = torch.stack([torch.randperm(n, generator=gens[j], device=device) for j in active])
+            Xe, ye = X[rows, order], y[rows, order]  # one gather per epoch; batches are then slices
+        else:
+            Xe, ye = X, y
         for step in range(n_steps):
-            idx = order[:, step * batch : (step + 1) * batch]
-            loss = member_losses(net(X[rows, idx]), y[rows, idx])
-            opt.zero_grad(set_to_none=True)
-            loss.sum().backward()
+            rows_of_step = slice(step * batch, (step + 1) * batch)
+            if manual:  # plain MLPs: the gradients without autograd's per-node overhead
+                loss = fast_mlp.losses_and_grads(net, Xe[:, rows_of_step], ye[:, rows_of_step])
+            else:
+                loss = member_losses(net(Xe[:, rows_of_step]), ye[:, rows_of_step])
+                opt.zero_grad()
+                loss.backward(ones)  # each member's own loss: the gradient of their sum
             opt.step()
-            step_losses[step] = loss.detach()
-        stats = [(step_losses * sizes).sum(0) / n, step_losses[-1]]
+            step_losses[step, : len(active)] = loss.detach()
+        losses = step_losses[:, : len(active)]
+        stats = [(losses * sizes).sum(0) / n, losses[-1]]
         if has_val:
             stats += evaluate(net, X_val, y_val, cfg.outputs_probabilities)
         values = torch.stack(stats).tolist()  # the epoch's one read back to the host
@@ -177,27 +184,25 @@ def train_members(members: list[Member], cfg: TrainConfig) -> list[MemberResult]
             val_acc, val_loss = values[2], values[3]
         train_seconds += time.perf_counter() - t0
         if has_monitor:
-            mon_acc, _ = evaluate(net, X_mon, y_mon, cfg.outputs_probabilities)
-            mon_acc = mon_acc.tolist()
+            mon_acc = evaluate(net, X_mon, y_mon, cfg.outputs_probabilities)[0].tolist()
 
-        improved = np.zeros(k, dtype=bool)
-        for j, r in enumerate(results):
-            if frozen[j]:
-                continue
+        improved = np.zeros(len(active), dtype=bool)
+        for a, j in enumerate(active):
+            r = results[j]
             r.epochs = epoch
             r.samples_seen += n
-            r.loss_curve.append(epoch_loss[j])
-            r.last_loss_curve.append(last_loss[j])
+            r.loss_curve.append(epoch_loss[a])
+            r.last_loss_curve.append(last_loss[a])
             if has_monitor:
-                r.monitor_curve.append((train_seconds, mon_acc[j]))
+                r.monitor_curve.append((train_seconds, mon_acc[a]))
             if not has_val:
                 r.best_epoch = epoch
                 continue
-            r.val_acc_curve.append(val_acc[j])
-            if val_acc[j] > best_acc[j] or (val_acc[j] == best_acc[j] and val_loss[j] < best_loss[j]):
-                best_acc[j], best_loss[j] = val_acc[j], val_loss[j]
-                r.best_epoch, r.best_val_acc, r.best_val_loss = epoch, val_acc[j], val_loss[j]
-                improved[j] = True
+            r.val_acc_curve.append(val_acc[a])
+            if val_acc[a] > best_acc[j] or (val_acc[a] == best_acc[j] and val_loss[a] < best_loss[j]):
+                best_acc[j], best_loss[j] = val_acc[a], val_loss[a]
+                r.best_epoch, r.best_val_acc, r.best_val_loss = epoch, val_acc[a], val_loss[a]
+                improved[a] = True
                 bad_epochs[j] = 0
             else:
                 bad_epochs[j] += 1
@@ -205,17 +210,66 @@ def train_members(members: list[Member], cfg: TrainConfig) -> list[MemberResult]
         if has_val and improved.any():
             # torch.where, not boolean indexing: indexing by a mask syncs with the GPU.
             mask = torch.as_tensor(improved, device=device)
-            for t, b in zip(state, best_state):
-                b.copy_(torch.where(mask.view(-1, *[1] * (t.ndim - 1)), t, b))
+            index = torch.as_tensor(active, device=device)
+            for t, b in zip(member_tensors(net), best_state):
+                b.index_copy_(0, index, torch.where(mask.view(-1, *[1] * (t.ndim - 1)), t, b[index]))
+        if has_val and epoch == cfg.select_after:
+            frozen |= ~_best_of_each_group(groups, best_acc, best_loss)
         if frozen.all():
             break
+        if frozen[active].any():
+            keep = torch.as_tensor(np.flatnonzero(~frozen[active]), device=device)
+            opt = _keep_members(net, opt, keep, cfg, len(active))
+            active = active[~frozen[active]]
+            X, y = X[keep], y[keep]
+            if has_val:
+                X_val, y_val = X_val[keep], y_val[keep]
+            if has_monitor:
+                X_mon, y_mon = X_mon[keep], y_mon[keep]
 
     if has_val:
-        with torch.no_grad():
-            for t, b in zip(state, best_state):
-                t.copy_(b)
+        _assign_member_tensors(net, best_state)
     write_back(net)
     return results
+
+
+def _best_of_each_group(groups: np.ndarray, acc: np.ndarray, loss: np.ndarray) -> np.ndarray:
+    """Mask of the best member of each group by (validation accuracy, then lower loss)."""
+    best = np.zeros(len(groups), dtype=bool)
+    for g in np.unique(groups):
+        index = np.flatnonzero(groups == g)
+        best[max(index, key=lambda j: (acc[j], -loss[j]))] = True
+    return best
+
+
+def _keep_members(net: nn.Module, opt: FlatOptimizer, keep: Tensor, cfg: TrainConfig, k: int) -> FlatOptimizer:
+    """Drop every member not in ``keep`` (positions in the stack of ``k`` members) from the weights
+    and optimizer state; returns the optimizer over the new, smaller parameters."""
+    states = [
+        {name: v[keep] if v.shape == p.shape else v for name, v in state.items()}
+        for p, state in zip(opt.params, opt.param_states())
+    ]
+    for m in net.modules():
+        if isinstance(m, MemberLayer):
+            m.assign([t[keep] for t in m.member_tensors()])
+    for i, m in enumerate(net):
+        if isinstance(m, DrawForAll):
+            m.active = m.active[keep]
+        elif isinstance(m, nn.modules.dropout._DropoutNd):
+            net[i] = DrawForAll(m, keep, k)
+    new_opt = FlatOptimizer(net.parameters(), cfg)
+    if any(states):
+        new_opt.load_param_states(states)
+    return new_opt
+
+
+def _assign_member_tensors(net: nn.Module, tensors: list[Tensor]) -> None:
+    """Put the full stack's state (all K members, e.g. each one's best weights) back into ``net``."""
+    layers = [m for m in net.modules() if isinstance(m, MemberLayer)]
+    for m in layers:
+        count = len(m.member_tensors())
+        m.assign([t.clone() for t in tensors[:count]])
+        tensors = tensors[count:]
 
 
 # --- K members of one architecture as one batched module -------------------------------------
@@ -227,6 +281,10 @@ class MemberLayer(nn.Module, ABC):
     @abstractmethod
     def member_tensors(self) -> list[Tensor]:
         """Learned state, each tensor with a leading member dimension."""
+
+    @abstractmethod
+    def assign(self, tensors: list[Tensor]) -> None:
+        """Replace the learned state (same order as ``member_tensors``; any leading size)."""
 
     def write_back(self) -> None:
         """Copy each member's slice back into its original module."""
@@ -243,6 +301,8 @@ class EnsembleLinear(MemberLayer):
         self.bias = nn.Parameter(torch.stack([m.bias.detach()[None] for m in layers])) if has_bias else None
 
     def forward(self, x: Tensor) -> Tensor:
+        if x.ndim == 3:  # (K, B, in): no reshapes, fewer autograd nodes per step
+            return torch.bmm(x, self.weight) if self.bias is None else torch.baddbmm(self.bias, x, self.weight)
         shape = x.shape
         x = x.reshape(shape[0], -1, shape[-1])
         y = torch.bmm(x, self.weight) if self.bias is None else torch.baddbmm(self.bias, x, self.weight)
@@ -250,6 +310,11 @@ class EnsembleLinear(MemberLayer):
 
     def member_tensors(self) -> list[Tensor]:
         return [self.weight.data] + ([] if self.bias is None else [self.bias.data])
+
+    def assign(self, tensors: list[Tensor]) -> None:
+        self.weight = _like(self.weight, tensors[0])
+        if self.bias is not None:
+            self.bias = _like(self.bias, tensors[1])
 
     @torch.no_grad()
     def write_back(self) -> None:
@@ -291,6 +356,11 @@ class VmapLayer(MemberLayer):
     def member_tensors(self) -> list[Tensor]:
         return [p.data for p in self.stacked] + self._buffers_list()
 
+    def assign(self, tensors: list[Tensor]) -> None:
+        self.stacked = nn.ParameterList([_like(p, t) for p, t in zip(self.stacked, tensors)])
+        for i, t in enumerate(tensors[len(self.stacked) :]):
+            setattr(self, f"buffer_{i}", t)
+
     @torch.no_grad()
     def write_back(self) -> None:
         for k, m in enumerate(self._layers):
@@ -312,6 +382,36 @@ class SingleMember(MemberLayer):
     def member_tensors(self) -> list[Tensor]:
         return [t.data.unsqueeze(0) for t in list(self.module.parameters()) + list(self.module.buffers())]
 
+    def assign(self, tensors: list[Tensor]) -> None:
+        with torch.no_grad():  # views of the module's own tensors: copy into them
+            for t, new in zip(self.member_tensors(), tensors):
+                t.copy_(new)
+
+
+class DrawForAll(nn.Module):
+    """A dropout layer once members have left the stack: it draws its noise for all the members
+    there were (the draw depends only on the shape), then keeps the active ones, so a member's
+    dropout masks do not change when others stop early."""
+
+    def __init__(self, layer: nn.Module, active: Tensor, k: int) -> None:
+        super().__init__()
+        self.layer, self.active, self.k = layer, active, k
+
+    def forward(self, x: Tensor) -> Tensor:
+        if not self.training:
+            return self.layer(x)
+        full = x.new_zeros((self.k, *x.shape[1:]))
+        full[self.active] = x
+        return self.layer(full)[self.active]
+
+
+def _like(p: nn.Parameter, data: Tensor) -> nn.Parameter:
+    """A new parameter holding ``data`` with ``p``'s hints (lr_scale); autograd caches shapes, so a
+    parameter whose member count changes must be a new object."""
+    new = nn.Parameter(data.contiguous(), requires_grad=p.requires_grad)
+    new.__dict__.update(p.__dict__)
+    return new
+
 
 def _is_parameter_free(m: nn.Module) -> bool:
     return next(m.parameters(), None) is None and next(m.buffers(), None) is None
@@ -319,20 +419,18 @@ def _is_parameter_free(m: nn.Module) -> bool:
 
 def stack(modules: list[nn.Module]) -> nn.Module:
     """One module over K members of identical structure: input (K, B, ...) -> (K, B, ...)."""
-    if len(modules) == 1:
-        return nn.Sequential(SingleMember(modules[0]))
     first = modules[0]
     if not isinstance(first, nn.Sequential):
-        return nn.Sequential(VmapLayer(modules))
+        return nn.Sequential(SingleMember(first) if len(modules) == 1 else VmapLayer(modules))
     layers: list[nn.Module] = []
     for i, layer in enumerate(first):
         column = [m[i] for m in modules]
         if type(layer) is nn.Linear:
-            layers.append(EnsembleLinear(column))
+            layers.append(EnsembleLinear(column))  # also for K = 1: a (1, B, in) batched matmul
         elif _is_parameter_free(layer):
             layers.append(layer)  # elementwise or reshaping: works on the extra K dimension
         else:
-            layers.append(VmapLayer(column))
+            layers.append(SingleMember(layer) if len(modules) == 1 else VmapLayer(column))
     return nn.Sequential(*layers)
 
 

@@ -86,6 +86,7 @@ def test_large_n_cells_get_large_n_parameters():
 def test_throughput_table_reports_ratios_measured_in_one_run(tmp_path):
     a = "A: one 2-256-256-3 MLP"
     b = "B: 5 seeds, 2-2-3 (the seed's net, batch 1)"
+    c = "C: the seed's 2-2-3 net, batch 1, SGD"
     rows = [
         {"group": a, "what": "seed loop (DataLoader, batch 1, SGD)", "samples": 100, "seconds": 1.0},
         {"group": a, "what": "our trainer (batch 1, AdamW)", "samples": 100, "seconds": 0.5},
@@ -93,14 +94,21 @@ def test_throughput_table_reports_ratios_measured_in_one_run(tmp_path):
         {"group": a, "what": "skorch NeuralNetClassifier (batch 256, AdamW)", "samples": 1000, "seconds": 0.4},
         {"group": b, "what": "5 sequential fits", "samples": 500, "seconds": 3.0},
         {"group": b, "what": "5 seeds as one batched model", "samples": 500, "seconds": 1.0},
+        {"group": c, "what": "seed loop (DataLoader)", "samples": 100, "seconds": 1.0},
+        {"group": c, "what": "bare loop (tensor rows)", "samples": 100, "seconds": 0.5},
+        {"group": c, "what": "our trainer, one net", "samples": 100, "seconds": 0.25},
+        {"group": c, "what": "our trainer, 5 seeds as one batched model", "samples": 500, "seconds": 0.5},
     ]
     rows = [r | {"samples_per_s": r["samples"] / r["seconds"], "device": "cpu", "threads": 1} for r in rows]
     text = throughput.write(rows, tmp_path / "t.md").read_text()
-    ratios = {line.split("|")[1].strip(): line.split("|")[2].strip() for line in text.splitlines()[5:12] if "|" in line}
+    ratios = {line.split("|")[1].strip(): line.split("|")[2].strip() for line in text.splitlines()[5:16] if "|" in line}
     assert ratios["our trainer (batch 256) vs the seed loop (batch 1)"] == "100.00"  # 10000/s vs 100/s
     assert ratios["our trainer vs the seed loop, both batch 1"] == "2.00"
     assert ratios["our trainer vs skorch, both batch 256"] == "4.00"
     assert ratios["5 seeds, 2-2-3 (the seed's net, batch 1): batched vs sequential"] == "3.00"
+    assert ratios["seed's net, steps/s: our trainer, one net vs seed loop (DataLoader)"] == "4.00"
+    assert ratios["seed's net, steps/s: our trainer, one net vs bare loop (tensor rows)"] == "2.00"
+    assert ratios["seed's net, steps/s: our trainer, 5 seeds as one batched model vs bare loop (tensor rows)"] == "5.00"
 
 
 @pytest.mark.slow
