@@ -144,6 +144,12 @@ def _figures(args) -> int:
     (args.out / "figures").mkdir(parents=True, exist_ok=True)
     for p in plots.decision_regions(args.out / "figures", threads=threads):
         print(p)
+    # One polynomial-phase dataset of the structure suite, the families of that suite.
+    structure = suites.SUITES["structure"][0]
+    for p in plots.decision_regions(
+        args.out / "figures", threads=threads, data=(structure.datasets[0],), names=tuple(structure.models)
+    ):
+        print(p)
     write_report(args.out)
     return 0
 
@@ -170,7 +176,7 @@ def _run(args) -> int:
     if args.suite:
         return _execute(suites.SUITES[args.suite], args)
     files = _files(args.data, args.target)
-    names = args.datasets if args.datasets is not None else ([] if files else list(datasets.NAMES))
+    names = args.datasets if args.datasets is not None else ([] if files else list(datasets.SEED))
     suites.check_names("dataset", names, datasets.NAMES + datasets.REAL)
     models.check_names(args.models)
     dataset_params = dict(args.dataset_param)

@@ -120,7 +120,7 @@ def parser() -> argparse.ArgumentParser:
         "--datasets",
         type=_csv,
         default=None,
-        help=f"comma list from {', '.join(datasets.NAMES + datasets.REAL)} (default: {','.join(datasets.NAMES)}, "
+        help=f"comma list from {', '.join(datasets.NAMES + datasets.REAL)} (default: {','.join(datasets.SEED)}, "
         "or none when --data is given)",
     )
     p_run.add_argument(

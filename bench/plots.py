@@ -164,8 +164,18 @@ def loss_curves(df: pd.DataFrame, out: Path) -> list[Path]:
     return [_save(fig, out / "loss_curves.png")]
 
 
-def decision_regions(out: Path, *, n: int = 2000, seed: int = 0, resolution: int = 200, threads: int = 2) -> list[Path]:
-    """Each family's predictions over the unit square (like the thread's scatter plots).
+def decision_regions(
+    out: Path,
+    *,
+    n: int = 2000,
+    seed: int = 0,
+    resolution: int = 200,
+    threads: int = 2,
+    data: tuple[tuple[str, dict], ...] = (("sum_mod", {}), ("sum_bin", {})),
+    names: tuple[str, ...] | None = None,
+) -> list[Path]:
+    """Each family's predictions over the unit square (like the thread's scatter plots); datasets
+    with two features (``data``: (name, params) pairs), families ``names`` (default: all).
 
     Fitted on the same split as the tables' cells of this seed, so "held-out" means the same here.
     """
@@ -175,17 +185,18 @@ def decision_regions(out: Path, *, n: int = 2000, seed: int = 0, resolution: int
     plt = _plt()
     grid = np.linspace(0, 1, resolution)
     G = np.stack(np.meshgrid(grid, grid), -1).reshape(-1, 2)
+    names = tuple(names or models.NAMES)
     written = []
-    for dataset in ("sum_mod", "sum_bin"):
-        X_train, X_test, y_train, y_test = split(Cell(dataset, {}, n, "", {}, "cpu", seed))
-        cols = 5
-        rows = int(np.ceil((len(models.NAMES) + 1) / cols))
+    for dataset, params in data:
+        X_train, X_test, y_train, y_test = split(Cell(dataset, dict(params), n, "", {}, "cpu", seed))
+        cols = min(5, len(names) + 1)
+        rows = int(np.ceil((len(names) + 1) / cols))
         fig, axes = plt.subplots(rows, cols, figsize=(3.2 * cols, 3.3 * rows))
         axes = axes.ravel()
         X, y = np.vstack([X_train, X_test]), np.concatenate([y_train, y_test])
         axes[0].scatter(X[:, 0], X[:, 1], c=y, s=2, cmap="viridis")
         axes[0].set_title("data (labels)", fontsize=9)
-        for ax, name in zip(axes[1:], models.NAMES):
+        for ax, name in zip(axes[1:], names):
             est = models.create(name, seed=seed, device="cpu", n_threads=threads).fit(X_train, y_train)
             acc = float(np.mean(est.predict(X_test) == y_test))
             ax.imshow(
@@ -200,11 +211,23 @@ def decision_regions(out: Path, *, n: int = 2000, seed: int = 0, resolution: int
         for ax in axes:
             ax.set_xticks([])
             ax.set_yticks([])
-        for ax in axes[len(models.NAMES) + 1 :]:
+        for ax in axes[len(names) + 1 :]:
             ax.axis("off")
-        fig.suptitle(f"{dataset}, n={n}, seed {seed}: predicted class over the unit square", fontsize=11)
+        fig.suptitle(
+            f"{_describe(dataset, params)}, n={n}, seed {seed}: predicted class over the unit square", fontsize=11
+        )
         written.append(_save(fig, out / f"decision_regions_{dataset}.png", dpi=100))
     return written
+
+
+def _describe(dataset: str, params: dict) -> str:
+    if dataset != "poly_mod":
+        return dataset
+    from datasets.synthetic import DEFAULTS
+
+    p = DEFAULTS["poly_mod"] | params
+    poly = " + ".join(f"{c:g} " + "*".join(f"x{i}" for i in m) for c, m in p["terms"]).replace("+ -", "- ")
+    return f"floor({p['scale']:g} ({poly})) mod {p['n_classes']}"
 
 
 def history(recs: list[dict], order: list[dict], out: Path) -> list[Path]:

@@ -16,7 +16,7 @@ from bench import records
 
 LN = {k: math.log(k) for k in range(2, 11)}
 OVERFIT_GAP = 0.2  # train minus held-out accuracy above this is flagged
-SUBFOLDERS = ("variants", "real", "sweep")
+SUBFOLDERS = ("variants", "real", "structure", "sweep")
 CELL = [
     "dataset",
     "dparams",
@@ -55,10 +55,19 @@ TEXT = {
     "skipped": "Skipped, with the reason recorded:",
     "no_failures": "No failed cells.",
 }
+TEXT["structure"] = (
+    "`python -m bench run --suite structure --out results/structure`: labels floor(scale · p(x)) mod K "
+    "for polynomials p of the features (`poly_mod`; terms listed per table), some with irrelevant "
+    "features or 20% label noise. The spectral families find the phase p in a dictionary of "
+    "monomials of degree ≤ 2 of the raw features (models/phases.py); the trees see x only."
+)
+
 CAPTIONS = {
     "decision_regions_sum_mod.png": "sum_mod: what each family predicts over the unit square, held-out "
     "accuracy on the tables' split of seed 0 (`python -m bench figures`)",
     "decision_regions_sum_bin.png": "sum_bin: what each family predicts over the unit square",
+    "decision_regions_poly_mod.png": "a polynomial phase (the structure suite's first dataset): what the "
+    "spectral families and the trees predict over the unit square, held-out accuracy of seed 0",
     "loss_curves.png": "training loss per epoch, seed 0",
     "learning_curve_sum_mod.png": "sum_mod: held-out accuracy and fit time vs n",
     "learning_curve_sum_bin.png": "sum_bin: held-out accuracy and fit time vs n",
@@ -312,6 +321,18 @@ def page(df: pd.DataFrame, extra: dict[str, pd.DataFrame], figures: list[Path]) 
     if "variants" in extra:
         sections.append(
             ("Generality: dataset variants", _join(header(extra["variants"]), accuracy_tables(extra["variants"])))
+        )
+    if "structure" in extra:
+        sections.append(
+            (
+                "Polynomial phases: the structure suite",
+                _join(
+                    TEXT["structure"],
+                    header(extra["structure"]),
+                    _figure("decision_regions_poly_mod.png", figures),
+                    accuracy_tables(extra["structure"]),
+                ),
+            )
         )
     if "real" in extra:
         from bench import real_data

@@ -10,6 +10,8 @@ whether the new mean lies within one std of the old.
 from __future__ import annotations
 
 import argparse
+import json
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -40,16 +42,28 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--base", default=BASE, help=f"the commit to compare against (default {BASE})")
     ap.add_argument("--threads", type=int, default=2, help="threads for both runs (default 2)")
     ap.add_argument("--out", type=Path, default=ROOT / "results" / "bench_all_speed.md")
+    ap.add_argument(
+        "--keep",
+        type=Path,
+        default=ROOT / "results" / "bench_all_speed",
+        help="folder for both runs' records and wall times (old.jsonl, new.jsonl, walls.json)",
+    )
+    ap.add_argument("--render-only", action="store_true", help="rebuild the page from --keep, without running")
     args = ap.parse_args(argv)
-    with tempfile.TemporaryDirectory(prefix="bench-speed-") as tmp:
-        with checkout(args.base, Path(tmp) / "base") as base_tree:
-            old_wall = _run_all(base_tree, Path(tmp) / "old", args.threads)
-        print(f"base {args.base}: {old_wall:.0f} s", flush=True)
-        new_wall = _run_all(ROOT, Path(tmp) / "new", args.threads)
-        print(f"this checkout: {new_wall:.0f} s", flush=True)
-        old = pd.DataFrame(records.load(Path(tmp) / "old" / "records.jsonl"))
-        new = pd.DataFrame(records.load(Path(tmp) / "new" / "records.jsonl"))
-    args.out.write_text(render(old, new, old_wall, new_wall))
+    if not args.render_only:
+        with tempfile.TemporaryDirectory(prefix="bench-speed-") as tmp:
+            with checkout(args.base, Path(tmp) / "base") as base_tree:
+                old_wall = _run_all(base_tree, Path(tmp) / "old", args.threads)
+            print(f"base {args.base}: {old_wall:.0f} s", flush=True)
+            new_wall = _run_all(ROOT, Path(tmp) / "new", args.threads)
+            print(f"this checkout: {new_wall:.0f} s", flush=True)
+            args.keep.mkdir(parents=True, exist_ok=True)
+            for side in ("old", "new"):
+                shutil.copyfile(Path(tmp) / side / "records.jsonl", args.keep / f"{side}.jsonl")
+            (args.keep / "walls.json").write_text(json.dumps({"old": old_wall, "new": new_wall}) + "\n")
+    walls = json.loads((args.keep / "walls.json").read_text())
+    old, new = (pd.DataFrame(records.load(args.keep / f"{side}.jsonl")) for side in ("old", "new"))
+    args.out.write_text(render(old, new, walls["old"], walls["new"]))
     print(args.out)
     return 0
 
@@ -57,8 +71,12 @@ def main(argv: list[str] | None = None) -> int:
 def _summary(df: pd.DataFrame) -> pd.DataFrame:
     df = df[df.status == "ok"].copy()
     df["cell"] = df.dataset + " (n=" + df.n.astype(str) + ")" + df.tag.map(lambda t: f" [{t}]" if t else "")
+    # std over seeds as the accuracy tables show it (population std, ddof 0)
     return df.groupby(["cell", "model"], sort=False).agg(
-        acc_mean=("test_acc", "mean"), acc_std=("test_acc", "std"), fit_s=("fit_s", "sum"), seeds=("seed", "nunique")
+        acc_mean=("test_acc", "mean"),
+        acc_std=("test_acc", lambda v: v.std(ddof=0)),
+        fit_s=("fit_s", "sum"),
+        seeds=("seed", "nunique"),
     )
 
 
@@ -81,6 +99,7 @@ def render(old: pd.DataFrame, new: pd.DataFrame, old_wall: float, new_wall: floa
     ratio = new_wall / old_wall
     machine = new["machine"].iloc[0]
     verdict = "meets" if ratio <= TARGET_RATIO else "**misses**"
+    # Both runs' records and wall times are kept beside this page (results/bench_all_speed/).
     lines = [
         "# `bench all`: old vs new, back-to-back",
         "",

@@ -128,6 +128,20 @@ SWEEP_SIZES = [1_000_000, 100_000, 20_000, 5_000, 2_000, 1_000, 500]
 SWEEP_SCALES = [5.0, 10.0, 20.0, 50.0, 100.0, 150.0, 200.0]
 FIVE_SEEDS = [0, 1, 2, 3, 4]
 
+# Labels whose stripes follow a polynomial of the features (datasets.synthetic.poly_mod): the
+# spectral families must find the phase in the lifted columns (models/phases.py).
+STRUCTURE = [
+    ("poly_mod", {"terms": [[1.0, [1, 1]], [0.5, [0]]], "scale": 25.0, "n_classes": 2}),  # x1^2 + 0.5 x0
+    ("poly_mod", {"terms": [[1.0, [0, 2]]], "scale": 60.0, "n_classes": 3, "n_noise_features": 1}),  # x0 x2; x1, x3 irrelevant
+    ("poly_mod", {"terms": [[1.0, [0, 0]], [1.0, [1, 1]]], "scale": 30.0, "n_classes": 3, "n_noise_features": 1}),  # circles
+    ("poly_mod", {"terms": [[1.0, [0, 0]], [-1.0, [1]]], "scale": 20.0, "n_classes": 3}),  # parabolas x0^2 - x1
+    ("poly_mod", {"terms": [[1.0, [0, 1]], [1.0, [2]]], "scale": 30.0, "n_classes": 3, "n_noise_features": 1}),  # x0 x1 + x2
+    ("poly_mod", {"terms": [[1.0, [0, 0]], [-1.0, [1, 1]]], "scale": 25.0, "n_classes": 2, "n_noise_features": 2}),  # hyperbolas
+    ("poly_mod", {"terms": [[1.0, [0, 0]], [1.0, [1, 1]], [1.0, [0, 1]]], "scale": 20.0, "n_classes": 3}),  # three terms
+    ("poly_mod", {"terms": [[1.0, [1, 1]], [0.5, [0]]], "scale": 25.0, "n_classes": 2, "label_noise": 0.2}),
+    ("poly_mod", {"terms": [[1.0, [0, 2]]], "scale": 60.0, "n_classes": 3, "n_noise_features": 1, "label_noise": 0.2}),
+]  # fmt: skip
+
 # Variants that test whether spectral_mlp is general, not tuned to one generator.
 VARIANTS = [
     ("sum_mod", {"scale": 37.0}),
@@ -162,6 +176,10 @@ SUITES: dict[str, list[Suite]] = {
     "variants": [
         Suite("variants", "sum_mod/sum_bin variants, n=2000", VARIANTS, [2000],
               ["spectral_mlp", "spectral_xgboost", "xgboost"], FIVE_SEEDS)
+    ],
+    "structure": [
+        Suite("structure", "stripes along polynomial phases (poly_mod), n=2000", STRUCTURE, [2000],
+              ["spectral_mlp", "spectral_xgboost", "xgboost", "catboost"], FIVE_SEEDS)
     ],
     "sweep": [
         Suite("frequency", "frequency sweep: sum_mod scale 5..200 at n=2000, 3 seeds",

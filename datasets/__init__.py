@@ -29,8 +29,10 @@ if TYPE_CHECKING:
 _GENERATORS: dict[str, Callable[..., tuple[np.ndarray, np.ndarray]]] = {
     "sum_bin": synthetic.sum_bin,
     "sum_mod": synthetic.sum_mod,
+    "poly_mod": synthetic.poly_mod,
 }
 NAMES: tuple[str, ...] = tuple(_GENERATORS)
+SEED: tuple[str, ...] = ("sum_bin", "sum_mod")  # the seed thread's two datasets: the default everywhere
 # Real data bundled with scikit-learn (no download); pandas is imported only when one is used.
 REAL: tuple[str, ...] = ("iris", "wine", "breast_cancer", "digits")
 FILE_PARAMS = ("path", "target", "sha256")  # a file dataset's parameters; its identity: name, target, sha256

@@ -3,6 +3,8 @@
 X ~ U[0, 1)^d (float64). The label depends on s = sum_j w_j * x_j over the first len(w) columns:
 - ``sum_mod``: int(s * scale) mod n_classes (the seed's ``sum_mod_label`` with scale=100, 3 classes);
 - ``sum_bin``: number of thresholds <= s (the seed's ``sum_bin_label`` with (0.807, 1.169)).
+- ``poly_mod``: floor(scale * p(x)) mod n_classes for a polynomial p = sum_k c_k prod_{i in m_k} x_i
+  given as ``terms`` ((c_k, m_k), ...): stripes whose phase is not linear in x.
 ``n_noise_features`` appends irrelevant U[0, 1) columns; ``label_noise`` replaces that fraction of
 labels by uniformly drawn classes (so a perfect model scores 1 - p (K - 1) / K).
 """
@@ -16,6 +18,13 @@ import numpy as np
 DEFAULTS: dict[str, dict] = {
     "sum_mod": {"n_classes": 3, "scale": 100.0, "weights": (1.0, 1.0), "n_noise_features": 0, "label_noise": 0.0},
     "sum_bin": {"thresholds": (0.807, 1.169), "weights": (1.0, 1.0), "n_noise_features": 0, "label_noise": 0.0},
+    "poly_mod": {
+        "terms": ((1.0, (1, 1)), (0.5, (0,))),
+        "scale": 25.0,
+        "n_classes": 2,
+        "n_noise_features": 0,
+        "label_noise": 0.0,
+    },
 }
 
 
@@ -97,6 +106,41 @@ def sum_bin(
     X, signal = _features(n, rng, len(weights), n_noise_features)
     y = np.searchsorted(thresholds, _weighted_sum(signal, weights), side="right")
     return X, _add_label_noise(y, len(thresholds) + 1, float(label_noise), rng)
+
+
+def poly_mod(
+    n: int,
+    rng: np.random.Generator,
+    *,
+    terms: Sequence = ((1.0, (1, 1)), (0.5, (0,))),
+    scale: float = 25.0,
+    n_classes: int = 2,
+    n_noise_features: int = 0,
+    label_noise: float = 0.0,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Stripes along a polynomial: label = floor(scale * sum_k c_k prod_{i in m_k} x_i) mod n_classes.
+
+    ``terms``: ((c_k, m_k), ...), m_k the feature indices of a monomial (repeats are powers), e.g.
+    ((1.0, (1, 1)), (0.5, (0,))) is x1^2 + 0.5 x0. Features 0 .. max index are drawn.
+    """
+    try:
+        terms = tuple((float(c), tuple(int(i) for i in m)) for c, m in terms)
+        ok = terms and all(np.isfinite(c) and m and min(m) >= 0 for c, m in terms)
+    except (TypeError, ValueError):
+        ok = False
+    if not ok:
+        raise ValueError(f"terms must be ((coefficient, (feature index, ...)), ...), got {terms!r}")
+    _check_common([c for c, _ in terms], n_noise_features, label_noise)
+    if int(n_classes) != n_classes or n_classes < 2:
+        raise ValueError(f"n_classes must be an integer >= 2, got {n_classes!r}")
+    if not np.isfinite(scale) or scale <= 0 or sum(abs(c) for c, _ in terms) * scale >= 2**53:
+        raise ValueError(f"scale must be positive and scale x sum(|coefficients|) below 2**53, got {scale!r}")
+    X, signal = _features(n, rng, 1 + max(max(m) for _, m in terms), n_noise_features)
+    p = np.zeros(n)
+    for c, m in terms:
+        p = p + c * np.prod(signal[:, list(m)], axis=1)
+    y = np.mod(np.floor(p * scale).astype(np.int64), int(n_classes))
+    return X, _add_label_noise(y, int(n_classes), float(label_noise), rng)
 
 
 def n_classes(name: str, **params) -> int:

@@ -80,13 +80,15 @@ def find_frequencies(
     max_triples: int = 60,
     min_relative_power: float = 0.05,
     harmonics: bool = True,
+    triples: list[tuple[int, ...]] | None = None,
     rng: np.random.Generator | None = None,
 ) -> np.ndarray:
     """Frequency vectors (n_peaks, d), cycles per unit of X, where the labels' energy peaks.
 
     Feature pairs first; if no pair shows a peak above the noise floor and d >= 3, triples
-    (a pattern along x0 + x1 + x2 averages away in every pair's marginal). With ``harmonics``,
-    rows left over go to multiples of the strongest peak, else they stay zero.
+    (a pattern along x0 + x1 + x2 averages away in every pair's marginal): ``triples`` when given,
+    else a random ``max_triples`` of all. With ``harmonics``, rows left over go to multiples of
+    the strongest peak, else they stay zero.
     """
     rng = rng if rng is not None else np.random.default_rng(0)
     X, y = _subsample(X, y, max_rows, rng)
@@ -105,8 +107,8 @@ def find_frequencies(
         if few and (not _has_peak(found, floor) or _aliased(X, Yc, found[0])):
             found, floor = _scan(U, Yc, span, pairs, FINER * grid, n_peaks)  # a pattern finer than the grid?
         if d >= 3 and not _has_peak(found, floor):
-            triples = _subset(list(itertools.combinations(range(d), 3)), max_triples, rng)
-            found, floor = _scan(U, Yc, span, triples, TRIPLE_GRID, n_peaks)
+            groups = triples if triples is not None else list(itertools.combinations(range(d), 3))
+            found, floor = _scan(U, Yc, span, _subset(groups, max_triples, rng), TRIPLE_GRID, n_peaks)
     # Weak peaks are noise (pairs of irrelevant features, label noise): keep those near the top
     # and above what labels independent of X would reach somewhere on the grid.
     peaks: list[np.ndarray] = []

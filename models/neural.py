@@ -141,7 +141,10 @@ def _split(X, y, fraction: float, seed: int):
 
 
 def _shape_key(m: Member) -> tuple:
-    return tuple(None if t is None else tuple(t.shape) for t in (m.X, m.X_val, m.X_monitor)) + (str(m.X.device),)
+    """Members that can stack: same data shapes and device, and modules of the same structure
+    (a search may shape one seed's module differently, e.g. spectral_mlp's lifted columns)."""
+    data = tuple(None if t is None else tuple(t.shape) for t in (m.X, m.X_val, m.X_monitor)) + (str(m.X.device),)
+    return data + tuple((name, tuple(t.shape)) for name, t in m.module.state_dict().items())
 
 
 def fit_together(estimators: list[NeuralClassifier], tasks: list[FitTask]) -> None:

@@ -16,6 +16,10 @@ family looks for them in the training data only (models/frequency_search.py):
    given the phase, allowing one cut along w.x where the phase may jump (a generator truncating
    toward zero shifts the stripes where w.x changes sign); rows left over go to harmonics of the
    strongest peak (a stripe pattern has energy at every multiple);
+   If the strongest peak's phase explains less than half the label's entropy (and d <= 6), the
+   search runs again on a dictionary of monomials of degree <= 2 of the raw features (x_i, x_i^2,
+   x_i x_j; models/phases.py): a phase that is a polynomial of x is linear in those columns; it
+   is kept if it explains more, and the network then starts with that lifting;
 4. find that cut exactly along the strongest peak's w.x, kept only if a likelihood-ratio test
    says the phase pattern differs on its two sides;
 5. the peaks, plus ``n_random`` random low frequencies, start the trainable frequency matrix W of
@@ -36,9 +40,10 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from models.frequency_search import find_cut, find_frequencies
+from models.frequency_search import find_cut
 from models.mlp import MLP, mlp_layers
 from models.periodic import FourierFeatures
+from models.phases import Lift, find_phases
 
 
 class SteppedFourierFeatures(FourierFeatures):
@@ -79,6 +84,7 @@ class SpectralMLP(MLP):
         max_rows=20000,
         max_pairs=200,
         frequency_lr_scale=0.01,
+        lifted=True,
         n_layers=2,
         width=128,
         dropout=0.0,
@@ -109,15 +115,28 @@ class SpectralMLP(MLP):
         self.max_rows = max_rows
         self.max_pairs = max_pairs
         self.frequency_lr_scale = frequency_lr_scale
+        self.lifted = lifted
 
     def _build(self, d, n_classes, X, y, candidate) -> nn.Module:
         rng = candidate["rng"]
-        peaks = find_frequencies(
-            X, y, n_classes, n_peaks=self.n_peaks, max_rows=self.max_rows, max_pairs=self.max_pairs, rng=rng
+        phases = find_phases(
+            X,
+            y,
+            n_classes,
+            self.mean_,
+            self.scale_,
+            n_peaks=self.n_peaks,
+            max_rows=self.max_rows,
+            max_pairs=self.max_pairs,
+            lifted=self.lifted,
+            rng=rng,
         )
+        peaks = phases.omegas
         self.frequencies_found_ = peaks
-        self.cut_found_ = find_cut(X, y, n_classes, peaks[0], max_rows=self.max_rows, rng=rng)
-        random_rows = torch.randn(self.n_random, d) * self.sigma_random
+        self.phase_columns_ = phases.describe()  # None: the phases are linear in x
+        C = phases.columns(X)
+        self.cut_found_ = find_cut(C, y, n_classes, peaks[0], max_rows=self.max_rows, rng=rng)
+        random_rows = torch.randn(self.n_random, C.shape[1]) * self.sigma_random
         features = SteppedFourierFeatures(
             torch.cat([torch.as_tensor(peaks, dtype=torch.float32), random_rows]),
             cut_direction=torch.as_tensor(peaks[0]),
@@ -125,4 +144,4 @@ class SpectralMLP(MLP):
             lr_scale=self.frequency_lr_scale,
         )
         head = mlp_layers(features.d_out, n_classes, self.n_layers, self.width, nn.ReLU, self.dropout, nn.Dropout)
-        return nn.Sequential(features, *head)
+        return nn.Sequential(*([Lift(phases)] if phases.lifted else []), features, *head)

@@ -219,7 +219,7 @@ def train_members(members: list[Member], cfg: TrainConfig) -> list[MemberResult]
             break
         if frozen[active].any():
             keep = torch.as_tensor(np.flatnonzero(~frozen[active]), device=device)
-            opt = _keep_members(net, opt, keep, cfg, len(active))
+            opt = _keep_members(net, opt, keep, cfg)
             active = active[~frozen[active]]
             X, y = X[keep], y[keep]
             if has_val:
@@ -242,9 +242,10 @@ def _best_of_each_group(groups: np.ndarray, acc: np.ndarray, loss: np.ndarray) -
     return best
 
 
-def _keep_members(net: nn.Module, opt: FlatOptimizer, keep: Tensor, cfg: TrainConfig, k: int) -> FlatOptimizer:
-    """Drop every member not in ``keep`` (positions in the stack of ``k`` members) from the weights
-    and optimizer state; returns the optimizer over the new, smaller parameters."""
+def _keep_members(net: nn.Module, opt: FlatOptimizer, keep: Tensor, cfg: TrainConfig) -> FlatOptimizer:
+    """Drop every member not in ``keep`` (positions in the stack) from the weights and optimizer
+    state; returns the optimizer over the new, smaller parameters. (Dropout masks of the members
+    left are then drawn for fewer rows: they change, as they would with a different K.)"""
     states = [
         {name: v[keep] if v.shape == p.shape else v for name, v in state.items()}
         for p, state in zip(opt.params, opt.param_states())
@@ -252,11 +253,6 @@ def _keep_members(net: nn.Module, opt: FlatOptimizer, keep: Tensor, cfg: TrainCo
     for m in net.modules():
         if isinstance(m, MemberLayer):
             m.assign([t[keep] for t in m.member_tensors()])
-    for i, m in enumerate(net):
-        if isinstance(m, DrawForAll):
-            m.active = m.active[keep]
-        elif isinstance(m, nn.modules.dropout._DropoutNd):
-            net[i] = DrawForAll(m, keep, k)
     new_opt = FlatOptimizer(net.parameters(), cfg)
     if any(states):
         new_opt.load_param_states(states)
@@ -386,23 +382,6 @@ class SingleMember(MemberLayer):
         with torch.no_grad():  # views of the module's own tensors: copy into them
             for t, new in zip(self.member_tensors(), tensors):
                 t.copy_(new)
-
-
-class DrawForAll(nn.Module):
-    """A dropout layer once members have left the stack: it draws its noise for all the members
-    there were (the draw depends only on the shape), then keeps the active ones, so a member's
-    dropout masks do not change when others stop early."""
-
-    def __init__(self, layer: nn.Module, active: Tensor, k: int) -> None:
-        super().__init__()
-        self.layer, self.active, self.k = layer, active, k
-
-    def forward(self, x: Tensor) -> Tensor:
-        if not self.training:
-            return self.layer(x)
-        full = x.new_zeros((self.k, *x.shape[1:]))
-        full[self.active] = x
-        return self.layer(full)[self.active]
 
 
 def _like(p: nn.Parameter, data: Tensor) -> nn.Parameter:

@@ -115,22 +115,6 @@ def test_manual_gradients_only_for_plain_mlps():
     assert fast_mlp.applies(stacked(nn.Linear(2, 2), nn.ReLU(), nn.Linear(2, 3), nn.Softmax(-1)), EnsembleLinear)
 
 
-def test_dropout_masks_do_not_change_when_members_leave():
-    """After early-stopped members leave the stack, the others' dropout masks are drawn as before."""
-    import torch
-    from torch import nn
-
-    from models.trainer import DrawForAll
-
-    x = torch.ones(3, 4, 6)
-    for layer in (nn.Dropout(0.5), nn.AlphaDropout(0.5)):
-        torch.manual_seed(0)
-        full = layer(x)
-        torch.manual_seed(0)
-        kept = DrawForAll(layer, torch.tensor([0, 2]), k=3)(x[[0, 2]])
-        torch.testing.assert_close(kept, full[[0, 2]])
-
-
 def test_select_after_keeps_each_seeds_best_candidate_training():
     """After ``select_after`` epochs only each seed's best sigma trains on; the kept one is that."""
     tasks = []

@@ -1,0 +1,153 @@
+"""The phase coordinates both spectral families use: linear in the features, or a polynomial of them.
+
+The linear search (models/frequency_search.py) finds w with label = f(frac(w.x)). When the best
+such phase explains less than ``EXPLAINED`` of the label's entropy, a second stage looks for a
+phase that is linear in a fixed dictionary of derived columns instead, the monomials of degree
+<= 2 of the raw features:
+
+    x_i (d columns), x_i^2 (d), x_i x_j for i < j (d (d - 1) / 2)
+
+each min-max scaled on the training rows. The raw features are lifted, not the standardised
+ones: centring turns a sparse phase such as (x0 + x1)^2 into five terms. The same periodogram then
+scans every pair of dictionary columns (one noise floor over all of them: a larger dictionary
+raises the bar, so irrelevant columns make no false peaks), then, if no pair shows a peak, every
+triple of the columns built from one pair of raw features. The stage's phase is kept if it
+explains more of the label than the linear one.
+
+It cannot find phases of four or more dictionary terms, terms outside the dictionary (cubes,
+x0 x1 x2, sin x, ...), or any polynomial phase when d > ``MAX_LIFTED_FEATURES`` (the dictionary
+would have ~d^2/2 columns and ~d^4/8 pairs): then only the linear search runs.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+from models.frequency_search import SEGMENTS, _phase_bins, find_frequencies, phase_entropy
+
+EXPLAINED = 0.5  # the lifted stage runs when the linear phase explains less than this share of H(y)
+MAX_LIFTED_FEATURES = 6  # d above this: no lifted stage (27 dictionary columns, 351 pairs at d = 6)
+MAX_LIFTED_PAIRS = 400  # pairs of dictionary columns scanned at most (a random subset beyond)
+
+
+@dataclass
+class Phases:
+    """Frequencies over the columns of :meth:`columns`: X itself, or X's lifted dictionary."""
+
+    omegas: np.ndarray  # (n_peaks, m)
+    monomials: tuple[tuple[int, ...], ...] | None = None  # None: linear, the columns are X
+    mean: np.ndarray | None = None  # the standardisation undone before lifting
+    scale: np.ndarray | None = None
+    lo: np.ndarray | None = None  # min-max scaling of each dictionary column (training rows)
+    span: np.ndarray | None = None
+
+    @property
+    def lifted(self) -> bool:
+        return self.monomials is not None
+
+    def columns(self, Z: np.ndarray) -> np.ndarray:
+        """Standardised rows Z -> the columns the frequencies apply to."""
+        if not self.lifted:
+            return Z
+        return (lift(Z * self.scale + self.mean, self.monomials) - self.lo) / self.span
+
+    def describe(self) -> list[str] | None:
+        """The dictionary's column names (x0, x0^2, x0*x1, ...), None when linear."""
+        if not self.lifted:
+            return None
+        return [f"x{m[0]}^2" if len(m) == 2 and m[0] == m[1] else "*".join(f"x{i}" for i in m) for m in self.monomials]
+
+
+def dictionary(d: int) -> tuple[tuple[int, ...], ...]:
+    """The monomials of degree <= 2 of d features: (i,), (i, i), (i, j) for i < j."""
+    return tuple([(i,) for i in range(d)] + [(i, i) for i in range(d)] + list(itertools.combinations(range(d), 2)))
+
+
+def lift(X: np.ndarray, monomials) -> np.ndarray:
+    """The dictionary's columns of raw rows X."""
+    return np.stack([np.prod(X[:, list(m)], axis=1) for m in monomials], 1)
+
+
+def label_entropy(y: np.ndarray, n_classes: int) -> float:
+    """H(y) in nats per row."""
+    p = np.bincount(y, minlength=n_classes) / len(y)
+    p = p[p > 0]
+    return float(-(p * np.log(p)).sum())
+
+
+def explained(Z: np.ndarray, y: np.ndarray, n_classes: int, omega: np.ndarray) -> float:
+    """Share of the label's entropy that the phase frac(omega . z) (with one cut) accounts for."""
+    h = label_entropy(y, n_classes)
+    if h <= 0 or not np.any(omega):
+        return 0.0
+    bins = _phase_bins(len(y), n_classes)
+    return 1.0 - float(phase_entropy(Z, y, n_classes, omega[None], bins, SEGMENTS)[0]) / h
+
+
+def find_phases(
+    Z: np.ndarray,
+    y: np.ndarray,
+    n_classes: int,
+    mean: np.ndarray,
+    scale: np.ndarray,
+    *,
+    n_peaks: int = 4,
+    max_rows: int = 20000,
+    max_pairs: int = 200,
+    harmonics: bool = True,
+    lifted: bool = True,
+    rng: np.random.Generator | None = None,
+) -> Phases:
+    """The linear phases of standardised rows Z (= (X - mean) / scale); polynomial ones when those
+    explain too little of y and ``lifted`` (see the module doc)."""
+    rng = rng if rng is not None else np.random.default_rng(0)
+    search = {"n_peaks": n_peaks, "max_rows": max_rows, "harmonics": harmonics}
+    linear = Phases(find_frequencies(Z, y, n_classes, max_pairs=max_pairs, rng=rng, **search))
+    d = Z.shape[1]
+    if not lifted or d > MAX_LIFTED_FEATURES:
+        return linear
+    # The entropy scores on at most max_rows rows, drawn from their own generator: the caller's
+    # rng stays as the linear search left it when the lifted stage does not run.
+    sample = np.random.default_rng(len(y)).choice(len(y), max_rows, replace=False) if len(y) > max_rows else slice(None)
+    base = explained(Z[sample], y[sample], n_classes, linear.omegas[0])
+    if base >= EXPLAINED:
+        return linear
+    monomials = dictionary(d)
+    raw = lift(Z * scale + mean, monomials)
+    lo, hi = raw.min(0), raw.max(0)
+    span = np.where(hi > lo, hi - lo, 1.0)
+    poly = Phases(np.zeros((n_peaks, len(monomials))), monomials, mean, scale, lo, span)
+    D = poly.columns(Z)
+    poly.omegas = find_frequencies(
+        D, y, n_classes, max_pairs=MAX_LIFTED_PAIRS, triples=_raw_pair_triples(monomials, d), rng=rng, **search
+    )
+    return poly if explained(D[sample], y[sample], n_classes, poly.omegas[0]) > base else linear
+
+
+def _raw_pair_triples(monomials, d: int) -> list[tuple[int, ...]]:
+    """Triples of dictionary columns that involve one pair of raw features only (5 columns each)."""
+    out = []
+    for i, j in itertools.combinations(range(d), 2):
+        own = [k for k, m in enumerate(monomials) if set(m) <= {i, j}]
+        out += list(itertools.combinations(own, 3))
+    return out
+
+
+class Lift(nn.Module):
+    """Standardised rows -> the dictionary's min-max scaled columns (:class:`Phases`, lifted)."""
+
+    def __init__(self, phases: Phases) -> None:
+        super().__init__()
+        self.monomials = phases.monomials
+        for name in ("mean", "scale", "lo", "span"):
+            self.register_buffer(name, torch.as_tensor(getattr(phases, name), dtype=torch.float32))
+
+    def forward(self, z: Tensor) -> Tensor:
+        x = z * self.scale + self.mean
+        cols = [x[..., m[0]] if len(m) == 1 else x[..., m[0]] * x[..., m[1]] for m in self.monomials]
+        return (torch.stack(cols, -1) - self.lo) / self.span

@@ -1,0 +1,87 @@
+"""Polynomial phases: the poly_mod generator and the lifted stage of the frequency search."""
+
+import numpy as np
+import pytest
+import torch
+
+import datasets
+import models
+from models.phases import Lift, dictionary, find_phases, lift
+
+SQUARE_PLUS_LINE = {"terms": [[1.0, [1, 1]], [0.5, [0]]], "scale": 25.0, "n_classes": 2}
+
+
+def test_poly_mod_labels_follow_the_polynomial():
+    X, y = datasets.generate("poly_mod", n=500, seed=3, terms=[[2.0, [0, 1]], [-1.0, [2]]], scale=7.0, n_classes=4)
+    assert X.shape == (500, 3) and y.dtype == np.int64
+    np.testing.assert_array_equal(y, np.mod(np.floor(7.0 * (2 * X[:, 0] * X[:, 1] - X[:, 2])).astype(int), 4))
+    X2, y2 = datasets.generate("poly_mod", n=500, seed=3, terms=[[2.0, [0, 1]], [-1.0, [2]]], scale=7.0, n_classes=4)
+    np.testing.assert_array_equal(X, X2)
+    assert datasets.generate("poly_mod", n=10, seed=0, n_noise_features=2)[0].shape == (10, 4)
+    assert datasets.ceiling("poly_mod", n_classes=3, label_noise=0.3) == pytest.approx(0.8)
+
+
+@pytest.mark.parametrize("terms", [[], [[1.0, []]], [[1.0, [-1]]], [["a", [0]]], [[np.inf, [0]]], "x0"])
+def test_poly_mod_refuses_bad_terms(terms):
+    with pytest.raises(ValueError, match="terms"):
+        datasets.generate("poly_mod", n=10, seed=0, terms=terms)
+
+
+def test_dictionary_and_lift():
+    assert dictionary(2) == ((0,), (1,), (0, 0), (1, 1), (0, 1))
+    X = np.array([[2.0, 3.0]])
+    np.testing.assert_array_equal(lift(X, dictionary(2)), [[2.0, 3.0, 4.0, 9.0, 6.0]])
+
+
+def _phases(name: str, n: int = 2000, seed: int = 0, **params):
+    X, y = datasets.generate(name, n=n, seed=seed, **params)
+    mean, scale = X.mean(0), X.std(0)
+    return find_phases((X - mean) / scale, y, int(y.max()) + 1, mean, scale), X, y, mean, scale
+
+
+def test_a_polynomial_phase_is_found_in_the_lifted_columns():
+    phases, X, y, mean, scale = _phases("poly_mod", **SQUARE_PLUS_LINE)
+    assert phases.lifted
+    top = dict(zip(phases.describe(), phases.omegas[0]))
+    strongest = sorted(top, key=lambda c: -abs(top[c]))[:2]
+    assert set(strongest) == {"x1^2", "x0"}  # the phase's two terms, nothing else
+    # The torch layer computes the same columns as the search.
+    Z = (X - mean) / scale
+    torch.testing.assert_close(
+        Lift(phases)(torch.as_tensor(Z, dtype=torch.float32)).double(),
+        torch.as_tensor(phases.columns(Z)),
+        atol=1e-5,
+        rtol=0,
+    )
+
+
+def test_a_linear_phase_is_not_lifted():
+    phases, *_ = _phases("sum_mod")
+    assert not phases.lifted
+
+
+def test_labels_independent_of_x_find_no_lifted_phase():
+    rng = np.random.default_rng(0)
+    X, y = rng.random((2000, 3)), rng.integers(0, 3, 2000)
+    mean, scale = X.mean(0), X.std(0)
+    phases = find_phases((X - mean) / scale, y, 3, mean, scale)
+    assert not phases.lifted or not np.any(phases.omegas)
+
+
+@pytest.mark.parametrize("name", ["spectral_xgboost", "spectral_mlp"])
+def test_spectral_families_learn_a_polynomial_phase(name):
+    X, y = datasets.generate("poly_mod", n=2000, seed=1, **SQUARE_PLUS_LINE)
+    est = models.create(name, seed=0, device="cpu", n_threads=1).fit(X[:1600], y[:1600])
+    assert np.mean(est.predict(X[1600:]) == y[1600:]) > 0.95
+    xgb = models.create("xgboost", seed=0, device="cpu", n_threads=1).fit(X[:1600], y[:1600])
+    assert np.mean(xgb.predict(X[1600:]) == y[1600:]) < 0.8  # what the trees make of it alone
+
+
+def test_seeds_with_and_without_lifted_columns_train_in_one_call():
+    tasks, ests = [], []
+    for seed, (name, params) in enumerate([("poly_mod", SQUARE_PLUS_LINE), ("sum_mod", {})]):
+        X, y = datasets.generate(name, n=600, seed=seed, **params)
+        tasks.append(models.base.FitTask(X, y))
+        ests.append(models.create("spectral_mlp", seed=seed, device="cpu", max_epochs=3))
+    models.fit_batch(ests, tasks)
+    assert ests[0].phase_columns_ is not None and ests[1].phase_columns_ is None
