@@ -226,7 +226,12 @@ def _describe(dataset: str, params: dict) -> str:
     from datasets.synthetic import DEFAULTS
 
     p = DEFAULTS["poly_mod"] | params
-    poly = " + ".join(f"{c:g} " + "*".join(f"x{i}" for i in m) for c, m in p["terms"]).replace("+ -", "- ")
+
+    def term(c: float, m) -> str:
+        monomial = "·".join(f"x{i}" for i in m)
+        return monomial if c == 1 else f"-{monomial}" if c == -1 else f"{c:g}·{monomial}"
+
+    poly = " + ".join(term(c, m) for c, m in p["terms"]).replace("+ -", "- ")
     return f"floor({p['scale']:g} ({poly})) mod {p['n_classes']}"
 
 

@@ -85,3 +85,13 @@ def test_seeds_with_and_without_lifted_columns_train_in_one_call():
         ests.append(models.create("spectral_mlp", seed=seed, device="cpu", max_epochs=3))
     models.fit_batch(ests, tasks)
     assert ests[0].phase_columns_ is not None and ests[1].phase_columns_ is None
+
+
+def test_structure_suite_cells_and_datasets():
+    from bench import suites
+
+    (suite,) = suites.SUITES["structure"]
+    assert len(suite.cells()) == len(suites.STRUCTURE) * len(suite.models) * len(suite.seeds)
+    for name, params in suites.STRUCTURE:
+        X, y = datasets.generate(name, n=50, seed=0, **params)
+        assert X.shape[1] <= 6 and set(np.unique(y)) <= set(range(params["n_classes"]))
