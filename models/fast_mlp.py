@@ -13,6 +13,11 @@ import torch
 from torch import Tensor, nn
 
 
+def is_plain(module: nn.Module) -> bool:
+    """Whether an (unstacked) module is only Linear layers, ReLUs and a final Softmax."""
+    return applies(module, nn.Linear)
+
+
 def applies(net: nn.Module, linear_type: type) -> bool:
     """Whether ``net`` (a stacked module) is only batched Linear layers, ReLUs and a final Softmax."""
     layers = list(net) if isinstance(net, nn.Sequential) else []

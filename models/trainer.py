@@ -399,13 +399,15 @@ def _is_parameter_free(m: nn.Module) -> bool:
 def stack(modules: list[nn.Module]) -> nn.Module:
     """One module over K members of identical structure: input (K, B, ...) -> (K, B, ...)."""
     first = modules[0]
+    if len(modules) == 1 and not fast_mlp.is_plain(first):
+        return nn.Sequential(SingleMember(first))  # one member: run it as it is
     if not isinstance(first, nn.Sequential):
-        return nn.Sequential(SingleMember(first) if len(modules) == 1 else VmapLayer(modules))
+        return nn.Sequential(VmapLayer(modules))
     layers: list[nn.Module] = []
     for i, layer in enumerate(first):
         column = [m[i] for m in modules]
         if type(layer) is nn.Linear:
-            layers.append(EnsembleLinear(column))  # also for K = 1: a (1, B, in) batched matmul
+            layers.append(EnsembleLinear(column))  # also for K = 1 (a plain MLP: hand-written gradients)
         elif _is_parameter_free(layer):
             layers.append(layer)  # elementwise or reshaping: works on the extra K dimension
         else:
