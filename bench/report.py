@@ -54,14 +54,11 @@ TEXT = {
     "of the process that ran the group (MB, imports included):",
     "skipped": "Skipped, with the reason recorded:",
     "no_failures": "No failed cells.",
-}
-TEXT["structure"] = (
-    "`python -m bench run --suite structure --out results/structure`: labels floor(scale · p(x)) mod K "
+    "structure": "`python -m bench run --suite structure --out results/structure`: labels floor(scale · p(x)) mod K "
     "for polynomials p of the features (`poly_mod`; terms listed per table), some with irrelevant "
     "features or 20% label noise. The spectral families find the phase p in a dictionary of "
-    "monomials of degree ≤ 2 of the raw features (models/phases.py); the trees see x only."
-)
-
+    "monomials of degree ≤ 2 of the raw features (models/phases.py); the trees see x only.",
+}
 CAPTIONS = {
     "decision_regions_sum_mod.png": "sum_mod: what each family predicts over the unit square, held-out "
     "accuracy on the tables' split of seed 0 (`python -m bench figures`)",

@@ -27,6 +27,7 @@ class NeuralClassifier(BenchClassifier):
 
     batchable = True  # members can be stacked with models.trainer.stack (False: trained one at a time)
     standardize = True  # inputs scaled by training mean and std (a linear map keeps periodicity)
+    select_after: int | None = None  # families with candidates take it as a hyperparameter
 
     # --- hooks -------------------------------------------------------------------------------
     def _candidates(self) -> list[dict]:
@@ -43,7 +44,7 @@ class NeuralClassifier(BenchClassifier):
             batch_size=self.batch_size,
             max_epochs=self.max_epochs,
             patience=self.patience,
-            select_after=getattr(self, "select_after", None),  # families with candidates take it
+            select_after=self.select_after,
         )
 
     # --- the contract ------------------------------------------------------------------------

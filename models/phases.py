@@ -122,7 +122,7 @@ def find_phases(
     lo, hi = raw.min(0), raw.max(0)
     span = np.where(hi > lo, hi - lo, 1.0)
     poly = Phases(np.zeros((n_peaks, len(monomials))), monomials, mean, scale, lo, span)
-    D = poly.columns(Z)
+    D = (raw - lo) / span  # = poly.columns(Z), without lifting a second time
     poly.omegas = find_frequencies(
         D, y, n_classes, max_pairs=MAX_LIFTED_PAIRS, triples=_raw_pair_triples(monomials, d), rng=rng, **search
     )
