@@ -45,7 +45,7 @@ FIELDS: dict[str, str] = {
     "predict_rows_per_s": "n_test / predict_s",
     "machine": "cpu, cores, usable_cores, host, os, python, gpu, gpu_memory_mb, mig, cuda, driver, threads",
     "versions": "library versions (LIBRARIES)",
-    "commit": "git commit of the code, -dirty when tracked files differed",
+    "commit": "git commit of the code, -dirty when tracked files outside results/ differed",
     "utc": "when the record was made",
     "calibration_s": "bench.timing.calibrate() seconds, measured just before the cell's group",
 }
@@ -246,13 +246,19 @@ def _made_here(record: dict, on_ray: bool = False) -> bool:
 
 @cache
 def git_commit() -> str:
-    """HEAD of the checkout, with ``-dirty`` when tracked files differ from it (``$BENCH_COMMIT``
-    where the code runs as a copy without its git folder: a Ray worker)."""
+    """HEAD of the checkout, with ``-dirty`` when tracked files outside results/ differ from it
+    (outputs a run rewrites do not change the code; ``$BENCH_COMMIT`` where the code runs as a
+    copy without its git folder: a Ray worker)."""
     if os.environ.get("BENCH_COMMIT"):
         return os.environ["BENCH_COMMIT"]
     try:
         sha = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=ROOT, capture_output=True, text=True)
-        dirty = subprocess.run(["git", "status", "--porcelain", "-uno"], cwd=ROOT, capture_output=True, text=True)
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "-uno", "--", ".", ":(exclude)results"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+        )
     except OSError:
         return "unknown"
     if sha.returncode != 0:

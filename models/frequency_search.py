@@ -9,6 +9,7 @@ from __future__ import annotations
 import itertools
 
 import numpy as np
+import scipy.fft
 
 # Grids (cells per feature range) of the binned periodogram; a grid of G resolves G / 2 cycles.
 LINE_GRID = 4096  # d = 1
@@ -34,12 +35,18 @@ def _centred_onehot(y: np.ndarray, n_classes: int) -> np.ndarray:
     return Y - Y.mean(0)
 
 
-def periodogram(X: np.ndarray, Yc: np.ndarray, omegas: np.ndarray) -> np.ndarray:
-    """Exact label power at each frequency row of ``omegas`` (cycles per unit of X)."""
-    out = np.empty(len(omegas))
+def periodogram(X: np.ndarray, Yc: np.ndarray, omegas: np.ndarray, harmonics: int = 1) -> np.ndarray:
+    """Exact label power at each frequency row of ``omegas`` (cycles per unit of X), summed over
+    its first ``harmonics`` multiples (cos and sin of h t by angle addition: one cos, one sin)."""
+    out = np.zeros(len(omegas))
     for i in range(0, len(omegas), CHUNK):
         phase = 2 * np.pi * X @ omegas[i : i + CHUNK].T
-        out[i : i + CHUNK] = ((Yc.T @ np.cos(phase)) ** 2 + (Yc.T @ np.sin(phase)) ** 2).sum(0)
+        cos1, sin1 = np.cos(phase), np.sin(phase)
+        cos, sin = cos1, sin1
+        for h in range(harmonics):
+            if h:
+                cos, sin = cos * cos1 - sin * sin1, sin * cos1 + cos * sin1
+            out[i : i + CHUNK] += ((Yc.T @ cos) ** 2 + (Yc.T @ sin) ** 2).sum(0)
     return out / len(X)
 
 
@@ -48,10 +55,15 @@ def _grid_peaks(U: np.ndarray, Yc: np.ndarray, grid: int, n_peaks: int) -> list[
     p = U.shape[1]
     cells = np.minimum((U * grid).astype(np.int64), grid - 1)
     flat = np.ravel_multi_index(tuple(cells.T), (grid,) * p)
-    power = 0.0
-    for c in range(Yc.shape[1]):
+    # Centred one-hot columns sum to zero, so the last class's transform is minus the others' sum.
+    last = Yc.shape[1] - 1 if Yc.shape[1] > 1 and np.allclose(Yc.sum(1), 0.0) else Yc.shape[1]
+    power, rest = 0.0, 0.0
+    for c in range(last):
         h = np.bincount(flat, weights=Yc[:, c], minlength=grid**p).reshape((grid,) * p)
-        power = power + np.abs(np.fft.rfftn(h)) ** 2
+        f = scipy.fft.rfftn(h)
+        power, rest = power + f.real**2 + f.imag**2, rest + f
+    if last < Yc.shape[1]:
+        power = power + rest.real**2 + rest.imag**2
     power = power / len(U)
     freqs = [np.fft.fftfreq(grid, 1 / grid)] * (p - 1) + [np.arange(power.shape[-1])]
     power.flat[0] = 0.0  # the mean, not a frequency
@@ -219,7 +231,7 @@ def _refine(X, Yc, omega, dims, bin_width, rounds: int = 6, steps: int = 9, max_
         mesh = np.stack(np.meshgrid(*[offsets] * len(dims), indexing="ij"), -1).reshape(-1, len(dims))
         cand = np.repeat(omega[None], len(mesh), 0)
         cand[:, dims] += mesh * width
-        power = sum(periodogram(X, Yc, h * cand) for h in range(1, harmonics + 1))
+        power = periodogram(X, Yc, cand, harmonics)
         omega = cand[np.argmax(power)]
         width = width * step
         scale *= step
@@ -238,7 +250,6 @@ def phase_entropy(
     once (e.g. int() truncating toward zero where w.x changes sign) is then pure on both sides.
     """
     t = X @ omegas.T  # (n, m): unwrapped phase
-    phase = np.mod(t, 1.0)
     m = len(omegas)
     lo, hi = t.min(0), t.max(0)
     seg = np.minimum(((t - lo) / np.maximum(hi - lo, 1e-12) * segments).astype(np.int64), segments - 1)
@@ -247,14 +258,20 @@ def phase_entropy(
     k = np.arange(segments)[None, :]
     cycles = (hi - lo)[:, None] / segments
     allowed = ((k + 1) * cycles >= MIN_CYCLES) & ((segments - 1 - k) * cycles >= MIN_CYCLES) | (k == segments - 1)
-    total = np.zeros(m)
+    total, xlogx = np.zeros(m), _xlogx(len(X))
+    # Counts laid out (slab, frequency, class, bin): the sums run over contiguous memory.
+    cell = ((seg * m + np.arange(m)[None, :]) * n_classes + y[:, None]) * bins  # each row's cell, less its bin
+    scaled = np.mod(t, 1.0) * bins
     for offset in BIN_OFFSETS:
-        b = seg * bins + np.floor(phase * bins + offset).astype(np.int64) % bins
-        flat = ((np.arange(m)[None, :] * segments * bins + b) * n_classes + y[:, None]).ravel()
-        counts = np.bincount(flat, minlength=m * segments * bins * n_classes).reshape(m, segments, bins, n_classes)
-        left = np.cumsum(counts, 1)  # left[:, k]: slabs 0..k
-        right = left[:, -1:] - left  # slabs k+1..end
-        total += np.where(allowed, _entropy_sum(left) + _entropy_sum(right), np.inf).min(1)
+        b = np.floor(scaled + offset).astype(np.int64)
+        b[b >= bins] -= bins
+        counts = np.bincount((cell + b).ravel(), minlength=segments * m * n_classes * bins)
+        left = counts.reshape(segments, m, n_classes, bins)
+        for j in range(1, segments):  # left[j]: slabs 0..j
+            left[j] += left[j - 1]
+        right = left[-1] - left  # slabs j+1..end
+        entropy = (_entropy_sum(left, xlogx) + _entropy_sum(right, xlogx)).T  # (m, segments)
+        total += np.where(allowed, entropy, np.inf).min(1)
     return total / (len(BIN_OFFSETS) * len(X))
 
 
@@ -263,12 +280,18 @@ def _phase_bins(n: int, n_classes: int) -> int:
     return int(np.clip(n // 20, 4 * n_classes, 256))
 
 
-def _entropy_sum(counts: np.ndarray) -> np.ndarray:
-    """n * H(class | bin) summed over bins; counts (..., bins, classes) -> (...)."""
-    per_bin = counts.sum(-1, keepdims=True)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        p = np.where(counts > 0, counts / per_bin, 1.0)
-    return -(counts * np.log(p)).sum((-2, -1))
+def _xlogx(n: int) -> np.ndarray:
+    """k log k for k = 0..n (0 log 0 = 0): the entropy sums' terms, looked up instead of computed."""
+    k = np.arange(n + 1, dtype=float)
+    return k * np.log(np.maximum(k, 1.0))
+
+
+def _entropy_sum(counts: np.ndarray, xlogx: np.ndarray) -> np.ndarray:
+    """n * H(class | bin) summed over bins; integer counts (..., classes, bins) -> (...).
+
+    n H = sum over bins of (n_b log n_b - sum over classes of n_bc log n_bc), from :func:`_xlogx`.
+    """
+    return xlogx[counts.sum(-2)].sum(-1) - xlogx[counts].sum((-2, -1))
 
 
 def _refine_by_phase(X, y, n_classes, omega, dims, width, rounds: int = 4, steps: int = 9) -> np.ndarray:
@@ -326,10 +349,10 @@ def split_entropy(t: np.ndarray, y: np.ndarray, n_classes: int, bins: int, cuts:
         return np.concatenate([split_entropy(t, y, n_classes, bins, c) for c in blocks])
     phase = np.mod(t, 1.0)
     side = (t[None, :] > cuts[:, None]).astype(np.int64)  # (cuts, n)
-    total = np.zeros(len(cuts))
+    total, xlogx = np.zeros(len(cuts)), _xlogx(len(t))
     for offset in BIN_OFFSETS:
         b = np.floor(phase * bins + offset).astype(np.int64) % bins
-        flat = ((np.arange(len(cuts))[:, None] * 2 + side) * bins + b[None, :]) * n_classes + y[None, :]
-        counts = np.bincount(flat.ravel(), minlength=len(cuts) * 2 * bins * n_classes)
-        total += _entropy_sum(counts.reshape(len(cuts), 2 * bins, n_classes))
+        flat = ((np.arange(len(cuts))[:, None] * 2 + side) * n_classes + y[None, :]) * bins + b[None, :]
+        counts = np.bincount(flat.ravel(), minlength=len(cuts) * 2 * n_classes * bins)
+        total += _entropy_sum(counts.reshape(len(cuts), 2, n_classes, bins), xlogx).sum(1)
     return total / len(BIN_OFFSETS)

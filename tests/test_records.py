@@ -88,3 +88,32 @@ def test_resume_counts_only_records_made_by_this_commit_on_this_machine(tmp_path
     records.append(path, _record("no_provenance", status="ok"))
     assert records.finished_keys(path) == {"same", "old_commit", "elsewhere", "no_provenance"}
     assert records.finished_keys(path, made_here=True) == ({"same"} if commit != "unknown" else set())
+
+
+def test_commit_is_dirty_for_changed_code_not_for_rewritten_results(tmp_path, monkeypatch):
+    import subprocess
+
+    def git(*args):
+        subprocess.run(["git", *args], cwd=tmp_path, check=True, capture_output=True)
+
+    (tmp_path / "results").mkdir()
+    (tmp_path / "results" / "accuracy.md").write_text("old\n")
+    (tmp_path / "code.py").write_text("x = 1\n")
+    git("init", "-q")
+    git("add", ".")
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "c")
+    monkeypatch.delenv("BENCH_COMMIT", raising=False)
+    monkeypatch.setattr(records, "ROOT", tmp_path)
+
+    def commit():
+        records.git_commit.cache_clear()
+        return records.git_commit()
+
+    try:
+        assert not commit().endswith("-dirty")
+        (tmp_path / "results" / "accuracy.md").write_text("new\n")
+        assert not commit().endswith("-dirty")
+        (tmp_path / "code.py").write_text("x = 2\n")
+        assert commit().endswith("-dirty")
+    finally:
+        records.git_commit.cache_clear()

@@ -124,3 +124,57 @@ def test_spectral_mlp_learns_both_sides_of_the_phase_jump():
     est = models.create("spectral_mlp", seed=1, device="cpu", n_threads=1).fit(X, y)
     assert np.isfinite(est.cut_found_)
     assert np.mean(est.predict(X_test[band]) == y_test[band]) > 0.95
+
+
+def _direct_entropy(phase, side, y, n_classes, bins, offset):
+    """n H(y | side, phase bin) counted row by row: the reference for the vectorised scores."""
+    counts = {}
+    for p, s, label in zip(phase, side, y):
+        key = (s, int(np.floor(p * bins + offset)) % bins)
+        counts.setdefault(key, np.zeros(n_classes))[label] += 1
+    total = 0.0
+    for c in counts.values():
+        q = c[c > 0] / c.sum()
+        total -= (c[c > 0] * np.log(q)).sum()
+    return total
+
+
+@pytest.mark.parametrize("n_classes", [2, 3, 5])
+def test_vectorised_scores_equal_direct_sums(n_classes):
+    """The fast paths (harmonics by angle addition, entropy by table look-up in a (slab, frequency,
+    class, bin) layout, K - 1 transforms on the grid) equal the sums written out directly."""
+    from models import frequency_search as fs
+
+    rng = np.random.default_rng(n_classes)
+    n = 300
+    X, y = rng.random((n, 2)), rng.integers(0, n_classes, n)
+    omegas = rng.normal(size=(5, 2)) * 6
+    Yc = fs._centred_onehot(y, n_classes)
+    direct = [sum(np.abs(np.exp(2j * np.pi * h * X @ w) @ Yc).__pow__(2).sum() for h in (1, 2, 3)) / n for w in omegas]
+    assert np.allclose(fs.periodogram(X, Yc, omegas, harmonics=3), direct, rtol=1e-10)
+
+    bins, segments = fs._phase_bins(n, n_classes), 4
+    scores = fs.phase_entropy(X, y, n_classes, omegas, bins, segments)
+    for w, score in zip(omegas, scores):
+        t = X @ w
+        slab = np.minimum(((t - t.min()) / (t.max() - t.min()) * segments).astype(int), segments - 1)
+        cycles = (t.max() - t.min()) / segments
+        cuts = [  # after slab k, where both sides span MIN_CYCLES periods, or none (k = segments - 1)
+            k for k in range(segments) if k == segments - 1 or min(k + 1, segments - 1 - k) * cycles >= fs.MIN_CYCLES
+        ]
+        best = [  # per bin offset, the best cut
+            min(_direct_entropy(np.mod(t, 1.0), slab > k, y, n_classes, bins, o) for k in cuts) for o in fs.BIN_OFFSETS
+        ]
+        assert score == pytest.approx(np.mean(best) / n, rel=1e-10)
+
+    grid = 16
+    power = (
+        sum(
+            np.abs(np.fft.fft2(np.histogram2d(X[:, 0], X[:, 1], grid, [[0, 1], [0, 1]], weights=Yc[:, c])[0])) ** 2
+            for c in range(n_classes)
+        )[:, : grid // 2 + 1]
+        / n
+    )
+    power[0, 0] = 0.0
+    peaks = fs._grid_peaks(X, Yc, grid, 1)
+    assert peaks[0][0] == pytest.approx(power.max(), rel=1e-10)
