@@ -93,14 +93,17 @@ def find_frequencies(
     min_relative_power: float = 0.05,
     harmonics: bool = True,
     triples: list[tuple[int, ...]] | None = None,
+    pairs: bool = True,
+    max_refined: int | None = None,
     rng: np.random.Generator | None = None,
 ) -> np.ndarray:
     """Frequency vectors (n_peaks, d), cycles per unit of X, where the labels' energy peaks.
 
     Feature pairs first; if no pair shows a peak above the noise floor and d >= 3, triples
     (a pattern along x0 + x1 + x2 averages away in every pair's marginal): ``triples`` when given,
-    else a random ``max_triples`` of all. With ``harmonics``, rows left over go to multiples of
-    the strongest peak, else they stay zero.
+    else a random ``max_triples`` of all; without ``pairs``, triples only. At most ``max_refined``
+    peaks (default ``n_peaks``) are refined and kept; with ``harmonics``, rows left over go to
+    multiples of the strongest peak, else they stay zero.
     """
     rng = rng if rng is not None else np.random.default_rng(0)
     X, y = _subsample(X, y, max_rows, rng)
@@ -112,20 +115,22 @@ def find_frequencies(
     if d == 1:
         found, floor = _scan(U, Yc, span, [(0,)], LINE_GRID, n_peaks)
     else:
-        pairs = _subset(list(itertools.combinations(range(d), 2)), max_pairs, rng)
-        few = len(pairs) <= FINE_PAIRS
+        found, floor = [], np.inf
+    if d >= 2 and pairs:
+        groups = _subset(list(itertools.combinations(range(d), 2)), max_pairs, rng)
+        few = len(groups) <= FINE_PAIRS
         grid = PAIR_GRID if few else COARSE_PAIR_GRID
-        found, floor = _scan(U, Yc, span, pairs, grid, n_peaks)
+        found, floor = _scan(U, Yc, span, groups, grid, n_peaks)
         if few and (not _has_peak(found, floor) or _aliased(X, Yc, found[0])):
-            found, floor = _scan(U, Yc, span, pairs, FINER * grid, n_peaks)  # a pattern finer than the grid?
-        if d >= 3 and not _has_peak(found, floor):
-            groups = triples if triples is not None else list(itertools.combinations(range(d), 3))
-            found, floor = _scan(U, Yc, span, _subset(groups, max_triples, rng), TRIPLE_GRID, n_peaks)
+            found, floor = _scan(U, Yc, span, groups, FINER * grid, n_peaks)  # a pattern finer than the grid?
+    if d >= 3 and not _has_peak(found, floor):
+        groups = triples if triples is not None else list(itertools.combinations(range(d), 3))
+        found, floor = _scan(U, Yc, span, _subset(groups, max_triples, rng), TRIPLE_GRID, n_peaks)
     # Weak peaks are noise (pairs of irrelevant features, label noise): keep those near the top
     # and above what labels independent of X would reach somewhere on the grid.
     peaks: list[np.ndarray] = []
     for power, omega, g in found:
-        if len(peaks) == n_peaks or power < max(min_relative_power * found[0][0], floor):
+        if len(peaks) == min(n_peaks, max_refined or n_peaks) or power < max(min_relative_power * found[0][0], floor):
             break
         if any(_distance(omega, q) <= SAME_PEAK_BINS / span.min() for q in peaks):
             continue  # the same peak seen from another pair: refining would only rediscover it

@@ -6,7 +6,7 @@ import torch
 
 import datasets
 import models
-from models.phases import Lift, dictionary, find_phases, lift
+from models.phases import Lift, dictionary, explained, find_phases, lift
 
 SQUARE_PLUS_LINE = {"terms": [[1.0, [1, 1]], [0.5, [0]]], "scale": 25.0, "n_classes": 2}
 
@@ -53,6 +53,29 @@ def test_a_polynomial_phase_is_found_in_the_lifted_columns():
         atol=1e-5,
         rtol=0,
     )
+
+
+def test_a_three_term_phase_is_found_from_the_pair_that_sees_part_of_it():
+    """floor(20 (x0^2 + x1^2 + x0 x1)) mod 3: the pair (x0^2, x1^2) shows a weak peak that explains
+    little; the triples of its raw features (x0, x1) find all three terms."""
+    three = {"terms": [[1.0, [0, 0]], [1.0, [1, 1]], [1.0, [0, 1]]], "scale": 20.0, "n_classes": 3}
+    phases, X, y, mean, scale = _phases("poly_mod", **three)
+    top = dict(zip(phases.describe(), np.abs(phases.omegas[0]) / np.ptp(lift(X, phases.monomials), 0)))
+    assert {c for c, w in top.items() if w > 1.0} == {"x0^2", "x1^2", "x0*x1"}
+    # cycles per unit of each monomial: scale / n_classes for every term
+    assert [top[c] for c in ("x0^2", "x1^2", "x0*x1")] == pytest.approx([20 / 3] * 3, rel=0.03)
+    assert explained(phases.columns((X - mean) / scale), y, 3, phases.omegas[0]) > 0.9
+
+
+def test_triples_extend_only_raw_pairs_that_hold_the_partial_phase():
+    from models.phases import _raw_pair_triples
+
+    monomials = dictionary(3)
+    assert len(_raw_pair_triples(monomials, 3)) == 3 * 10  # 3 raw pairs, 5 columns each
+    assert len(_raw_pair_triples(monomials, 3, within={0, 1})) == 10
+    assert len(_raw_pair_triples(monomials, 3, within={0})) == 20  # (0, 1) and (0, 2)
+    assert _raw_pair_triples(monomials, 3, within={0, 1, 2}) == []
+    assert _raw_pair_triples(monomials, 3, within=set()) == []
 
 
 def test_a_linear_phase_is_not_lifted():
