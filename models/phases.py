@@ -11,10 +11,10 @@ each min-max scaled on the training rows. The raw features are lifted, not the s
 ones: centring turns a sparse phase such as (x0 + x1)^2 into five terms. The same periodogram then
 scans every pair of dictionary columns (one noise floor over all of them: a larger dictionary
 raises the bar, so irrelevant columns make no false peaks), then, if no pair shows a peak, every
-triple of the columns built from one pair of raw features. If a pair's peak explains less than
-``EXPLAINED`` (part of a three-term phase: x0^2 + x1^2 + x0 x1 seen through (x0^2, x1^2)), the
-triples of the raw features that peak involves are searched too, and their strongest peak
-replaces it if it explains more. The stage's phase is kept if it explains more of the label than
+triple of the columns built from one pair of raw features. If the best pair's peak involves two
+raw features and explains less than ``EXPLAINED`` (part of a three-term phase: x0^2 + x1^2 +
+x0 x1 seen through (x0^2, x1^2)), the 10 triples of that raw pair are searched too, and their
+strongest peak replaces it if it explains more. The stage's phase is kept if it explains more of the label than
 the linear one.
 
 It cannot find phases of four or more dictionary terms, three terms over three raw features
@@ -130,10 +130,10 @@ def find_phases(
     triples = _raw_pair_triples(monomials, d)
     poly.omegas = find_frequencies(D, y, n_classes, max_pairs=MAX_LIFTED_PAIRS, triples=triples, rng=rng, **search)
     score = explained(D[sample], y[sample], n_classes, poly.omegas[0])
-    # A peak that explains too little may be part of a three-term phase: then search the triples of
-    # the raw features that peak involves, and keep their strongest peak if it explains more.
-    raw_features = {i for k in np.flatnonzero(poly.omegas[0]) for i in monomials[k]}
-    extend = _raw_pair_triples(monomials, d, within=raw_features)
+    # A peak over two raw features that explains too little may be part of a three-term phase:
+    # then search the triples of that raw pair, and keep their strongest peak if it explains more.
+    raw = sorted({i for k in np.flatnonzero(poly.omegas[0]) for i in monomials[k]})
+    extend = _raw_pair_triples(monomials, d, [tuple(raw)]) if len(raw) == 2 else []
     if score < EXPLAINED and extend:
         three = find_frequencies(D, y, n_classes, triples=extend, pairs=False, max_refined=1, rng=rng, **search)
         if (better := explained(D[sample], y[sample], n_classes, three[0])) > score:
@@ -141,13 +141,11 @@ def find_phases(
     return poly if score > base else linear
 
 
-def _raw_pair_triples(monomials, d: int, within: set[int] | None = None) -> list[tuple[int, ...]]:
-    """Triples of dictionary columns that involve one pair of raw features only (5 columns each);
-    with ``within``, only pairs that include those raw features (none if they are more than 2)."""
+def _raw_pair_triples(monomials, d: int, raw_pairs: list[tuple[int, int]] | None = None) -> list[tuple[int, ...]]:
+    """Triples of dictionary columns that involve one pair of raw features only (5 columns each),
+    for each of ``raw_pairs`` (default: every pair)."""
     out = []
-    for i, j in itertools.combinations(range(d), 2):
-        if within is not None and (not within or not within <= {i, j}):
-            continue
+    for i, j in raw_pairs if raw_pairs is not None else itertools.combinations(range(d), 2):
         own = [k for k, m in enumerate(monomials) if set(m) <= {i, j}]
         out += list(itertools.combinations(own, 3))
     return out
