@@ -84,7 +84,7 @@ class FlatOptimizer:
         states: list[dict] = [{} for _ in self.params]
         for flat, index in zip(self.flats, self.members):
             for name, value in self.optimizer.state.get(flat, {}).items():
-                per_param = _split(value, self.params, index) if _is_per_element(value, flat) else [value] * len(index)
+                per_param = _split(value, self.params, index) if is_per_element(value, flat) else [value] * len(index)
                 for i, v in zip(index, per_param):
                     states[i][name] = v
         return states
@@ -95,13 +95,14 @@ class FlatOptimizer:
             first = states[index[0]]
             self.optimizer.state[flat] = {
                 name: torch.cat([states[i][name].reshape(-1) for i in index])
-                if _is_per_element(value, self.params[index[0]])
+                if is_per_element(value, self.params[index[0]])
                 else value
                 for name, value in first.items()
             }
 
 
-def _is_per_element(value, like: Tensor) -> bool:
+def is_per_element(value, like: Tensor) -> bool:
+    """Whether an optimizer state entry holds one value per element of ``like`` (not a step count)."""
     return torch.is_tensor(value) and value.shape == like.shape
 
 

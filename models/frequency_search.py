@@ -112,11 +112,10 @@ def find_frequencies(
     lo, hi = X.min(0), X.max(0)
     span = np.where(hi > lo, hi - lo, 1.0) * (1 + 1e-9)
     U = (X - lo) / span
+    found, floor = [], np.inf
     if d == 1:
         found, floor = _scan(U, Yc, span, [(0,)], LINE_GRID, n_peaks)
-    else:
-        found, floor = [], np.inf
-    if d >= 2 and pairs:
+    elif pairs:
         groups = _subset(list(itertools.combinations(range(d), 2)), max_pairs, rng)
         few = len(groups) <= FINE_PAIRS
         grid = PAIR_GRID if few else COARSE_PAIR_GRID
@@ -268,9 +267,9 @@ def phase_entropy(
     cell = ((seg * m + np.arange(m)[None, :]) * n_classes + y[:, None]) * bins  # each row's cell, less its bin
     scaled = np.mod(t, 1.0) * bins
     for offset in BIN_OFFSETS:
-        b = np.floor(scaled + offset).astype(np.int64)
-        b[b >= bins] -= bins
-        counts = np.bincount((cell + b).ravel(), minlength=segments * m * n_classes * bins)
+        counts = np.bincount(
+            (cell + _phase_bin(scaled, offset, bins)).ravel(), minlength=segments * m * n_classes * bins
+        )
         left = counts.reshape(segments, m, n_classes, bins)
         for j in range(1, segments):  # left[j]: slabs 0..j
             left[j] += left[j - 1]
@@ -283,6 +282,13 @@ def phase_entropy(
 def _phase_bins(n: int, n_classes: int) -> int:
     """Phase bins for the entropy scores: ~20 rows a bin, 4 per class at least, 256 at most."""
     return int(np.clip(n // 20, 4 * n_classes, 256))
+
+
+def _phase_bin(scaled: np.ndarray, offset: float, bins: int) -> np.ndarray:
+    """Bin of each phase, ``scaled`` = frac(t) * bins, with the bin edges shifted by ``offset``."""
+    b = np.floor(scaled + offset).astype(np.int64)
+    b[b >= bins] -= bins  # scaled + offset < bins + 1: wraps like % bins, at less cost
+    return b
 
 
 def _xlogx(n: int) -> np.ndarray:
@@ -352,11 +358,11 @@ def split_entropy(t: np.ndarray, y: np.ndarray, n_classes: int, bins: int, cuts:
     if len(cuts) > CUT_CHUNK:
         blocks = [cuts[i : i + CUT_CHUNK] for i in range(0, len(cuts), CUT_CHUNK)]
         return np.concatenate([split_entropy(t, y, n_classes, bins, c) for c in blocks])
-    phase = np.mod(t, 1.0)
+    scaled = np.mod(t, 1.0) * bins
     side = (t[None, :] > cuts[:, None]).astype(np.int64)  # (cuts, n)
     total, xlogx = np.zeros(len(cuts)), _xlogx(len(t))
     for offset in BIN_OFFSETS:
-        b = np.floor(phase * bins + offset).astype(np.int64) % bins
+        b = _phase_bin(scaled, offset, bins)
         flat = ((np.arange(len(cuts))[:, None] * 2 + side) * n_classes + y[None, :]) * bins + b[None, :]
         counts = np.bincount(flat.ravel(), minlength=len(cuts) * 2 * n_classes * bins)
         total += _entropy_sum(counts.reshape(len(cuts), 2, n_classes, bins), xlogx).sum(1)

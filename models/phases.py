@@ -129,14 +129,15 @@ def find_phases(
     D = (raw - lo) / span  # = poly.columns(Z), without lifting a second time
     triples = _raw_pair_triples(monomials, d)
     poly.omegas = find_frequencies(D, y, n_classes, max_pairs=MAX_LIFTED_PAIRS, triples=triples, rng=rng, **search)
-    score = explained(D[sample], y[sample], n_classes, poly.omegas[0])
+    D_sample, y_sample = D[sample], y[sample]
+    score = explained(D_sample, y_sample, n_classes, poly.omegas[0])
     # A peak over two raw features that explains too little may be part of a three-term phase:
     # then search the triples of that raw pair, and keep their strongest peak if it explains more.
-    raw = sorted({i for k in np.flatnonzero(poly.omegas[0]) for i in monomials[k]})
-    extend = _raw_pair_triples(monomials, d, [tuple(raw)]) if len(raw) == 2 else []
-    if score < EXPLAINED and extend:
+    features = sorted({i for k in np.flatnonzero(poly.omegas[0]) for i in monomials[k]})
+    if score < EXPLAINED and len(features) == 2:
+        extend = _raw_pair_triples(monomials, d, [tuple(features)])
         three = find_frequencies(D, y, n_classes, triples=extend, pairs=False, max_refined=1, rng=rng, **search)
-        if (better := explained(D[sample], y[sample], n_classes, three[0])) > score:
+        if (better := explained(D_sample, y_sample, n_classes, three[0])) > score:
             poly.omegas, score = three, better
     return poly if score > base else linear
 

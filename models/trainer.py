@@ -30,7 +30,7 @@ from torch.func import functional_call, stack_module_state, vmap
 
 from models import fast_mlp
 from models.base import synchronize
-from models.flat_optim import FlatOptimizer
+from models.flat_optim import FlatOptimizer, is_per_element
 
 EVAL_CHUNK = 16384  # rows per forward pass at evaluation: bounds memory at 1M rows
 
@@ -247,7 +247,7 @@ def _keep_members(net: nn.Module, opt: FlatOptimizer, keep: Tensor, cfg: TrainCo
     state; returns the optimizer over the new, smaller parameters. (Dropout masks of the members
     left are then drawn for fewer rows: they change, as they would with a different K.)"""
     states = [
-        {name: v[keep] if v.shape == p.shape else v for name, v in state.items()}
+        {name: v[keep] if is_per_element(v, p) else v for name, v in state.items()}
         for p, state in zip(opt.params, opt.param_states())
     ]
     for m in net.modules():
