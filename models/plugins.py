@@ -71,8 +71,12 @@ def build(name: str, seed: int, params: dict | None = None, n_threads: int | Non
     seeded = next((k for k in ("seed", "random_state") if k in accepted), None)
     try:
         est = make(**{seeded: seed}) if seeded else make()
-    except Exception as exc:
+    except (Exception, SystemExit) as exc:  # a factory that calls sys.exit does not end bench either
         raise ValueError(f"plug-in {name!r} failed when called: {type(exc).__name__}: {exc}") from None
+    if isinstance(est, type):
+        raise ValueError(
+            f"plug-in {name!r} returned the class {est.__name__}, not an instance: return {est.__name__}(...)"
+        )
     missing = [m for m in ("fit", "predict_proba", "get_params", "set_params") if not hasattr(est, m)]
     if missing:
         raise ValueError(

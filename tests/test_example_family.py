@@ -9,7 +9,9 @@ import pytest
 from sklearn.utils.estimator_checks import check_estimator
 
 import models
-from bench import report, runner, suites
+from bench.records import frame
+from bench.report import tables
+from bench.run import runner, suites
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 
@@ -34,10 +36,10 @@ def knn_module(monkeypatch):
 
 def test_example_family_runs_through_runner_and_tables(knn_module, tmp_path):
     suite = suites.Suite("t", "", [("sum_bin", {})], [300], ["knn", "xgboost"], [0, 1], ["cpu"])
-    assert runner.run(suite.cells(), tmp_path, threads=1, progress=False) == 0
-    df = report.frame(tmp_path / "records.jsonl")
+    assert runner.run(suite.cells(), tmp_path, runner.RunOptions(threads=1, progress=False)) == 0
+    df = frame.frame(tmp_path / "records.jsonl")
     assert set(df.model) == {"knn", "xgboost"} and (df.status == "ok").all()
-    knn_rows = [line for line in report.accuracy_tables(df).splitlines() if line.startswith("| knn")]
+    knn_rows = [line for line in tables.accuracy_tables(df).splitlines() if line.startswith("| knn")]
     assert len(knn_rows) == 1
     assert df[df.model == "knn"].test_acc.min() > 0.8  # sum_bin is easy for a local learner
 

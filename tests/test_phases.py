@@ -110,7 +110,7 @@ def test_seeds_with_and_without_lifted_columns_train_in_one_call():
 
 
 def test_structure_suite_cells_and_datasets():
-    from bench import suites
+    from bench.run import suites
 
     (suite,) = suites.SUITES["structure"]
     assert len(suite.cells()) == len(suites.STRUCTURE) * len(suite.models) * len(suite.seeds)

@@ -1,0 +1,21 @@
+"""Helpers shared by the test packages (they mirror bench/, models/ and datasets/)."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "tests" / "data"  # small fixtures: a records file, a CSV
+
+
+def bench(*args, env=None, cwd=ROOT, timeout=300):
+    """``python -m bench ARGS`` from the checkout, as users run it."""
+    return subprocess.run(
+        [sys.executable, "-m", "bench", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout
+    )
+
+
+def lines(path):
+    """The JSON lines of ``path``."""
+    return [json.loads(x) for x in Path(path).read_text().splitlines()]

@@ -1,0 +1,252 @@
+"""Users' own data (CSV/Parquet), scikit-learn's bundled real datasets, and model plug-ins."""
+
+import json
+import shutil
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.utils.estimator_checks import check_estimator
+
+import datasets
+import models
+from bench.run import runner, suites
+from datasets import tables
+from tests.conftest import ROOT, bench, lines
+
+TINY = ROOT / "tests" / "data" / "tiny.csv"
+
+
+def test_a_csv_is_encoded_as_documented():
+    t = tables.read_file(TINY, "label")
+    df = pd.read_csv(TINY)
+    assert t.class_names == ("high", "low", "mid")  # sorted original names; class k is class_names[k]
+    assert np.array_equal(np.asarray(t.class_names)[t.y], df.label.to_numpy())
+    assert t.feature_names == ("x1", "x2", "colour=blue", "colour=green", "colour=red", "flag")
+    assert np.array_equal(t.X[:, 4], (df.colour == "red").to_numpy(float))
+    assert np.array_equal(t.X[:, 5], df.flag.to_numpy(float))
+    assert t.X.dtype == np.float64 and t.y.dtype == np.int64 and "colour (3 levels)" in t.notes
+
+
+def test_many_levels_keep_the_most_frequent_and_an_other_column():
+    levels = [f"c{i:02d}" for i in range(tables.MAX_LEVELS + 8)]
+    df = pd.DataFrame({"cat": levels * 3 + ["c00"] * 5, "y": [0, 1] * ((len(levels) * 3 + 5) // 2) + [0]})
+    t = tables.encode(df, "y", name="m", sha="x", source="m")
+    assert len(t.feature_names) == tables.MAX_LEVELS and t.feature_names[-1] == "cat=<other>"
+    assert "cat=c00" in t.feature_names and t.X.sum(1).tolist() == [1.0] * len(df)  # one-hot: one 1 per row
+
+
+def test_parquet_and_tsv_read_like_the_csv(tmp_path):
+    df = pd.read_csv(TINY)
+    df.to_parquet(tmp_path / "tiny.parquet")
+    df.to_csv(tmp_path / "tiny.tsv", sep="\t", index=False)
+    ref = tables.read_file(TINY, "label")
+    for name in ("tiny.parquet", "tiny.tsv"):
+        t = tables.read_file(tmp_path / name, "label")
+        assert np.array_equal(t.X, ref.X) and np.array_equal(t.y, ref.y) and t.class_names == ref.class_names
+
+
+@pytest.mark.parametrize(
+    "content, target, message",
+    [
+        (None, "label", "no such file"),
+        (b"", "label", "the file is empty"),
+        (b"a,b,label\n", "label", "no rows"),
+        (b"a,b\n1,2\n3,4\n", "label", "no column 'label' for --target; columns: a, b"),
+        (b"a,label\n1,0.5\n2,1.5\n3,0.5\n", "label", "a regression target"),
+        (b"a,label\n1,x\n2,y\n3,z\n4,x\n", "label", "class(es) with one row"),
+        (b"a,label\n1,x\n2,x\n", "label", "a single class"),
+        (b"a,b,label\n1,,x\n2,3,y\n,4,x\n5,6,y\n", "label", "missing values in a (1 missing), b (1 missing)"),
+        (b"label\nx\ny\nx\ny\n", "label", "no feature columns"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00", "label", "not a readable csv file"),
+    ],
+)
+def test_bad_files_are_one_clear_line_and_exit_2(tmp_path, content, target, message):
+    path = tmp_path / "data.csv"
+    if content is not None:
+        path.write_bytes(content)
+    out = bench("run", "--data", str(path), "--target", target, "--models", "xgboost", "--out", str(tmp_path / "o"))
+    assert out.returncode == 2, out.stderr
+    assert message in out.stderr and len(out.stderr.strip().splitlines()) == 1, out.stderr
+    assert not (tmp_path / "o").exists(), "nothing is written for bad input"
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--target", "label"], "no --data was given"),
+        (["--data", str(TINY)], "give one for all, or one per file"),
+        (["--data", str(TINY), "--data", str(TINY), "--target", "label"], "two --data files named 'tiny'"),
+        (["--data", str(ROOT / "README.md"), "--target", "label"], "unknown file type '.md'"),
+        (["--datasets", "wine", "--dataset-param", "scale=3"], "'wine' is real data: it takes no parameters"),
+    ],
+)
+def test_bad_data_arguments(tmp_path, args, message):
+    out = bench("run", *args, "--models", "xgboost", "--out", str(tmp_path / "o"))
+    assert out.returncode == 2 and message in out.stderr and len(out.stderr.strip().splitlines()) == 1, out.stderr
+
+
+def test_the_readme_data_command_runs_and_a_changed_file_is_a_new_dataset(tmp_path):
+    data = tmp_path / "tiny.csv"
+    shutil.copy(TINY, data)
+    args = ("run", "--data", str(data), "--target", "label", "--models", "mlp,xgboost", "--seeds", "0,1")
+    args += ("--model-param", "mlp.max_epochs=3", "--out", str(tmp_path / "o"), "--no-progress")
+    assert (out := bench(*args)).returncode == 0, out.stderr
+    recs = lines(tmp_path / "o" / "records.jsonl")
+    assert len(recs) == 4 and all(r["status"] == "ok" for r in recs)
+    r = recs[0]
+    assert r["dataset"] == "tiny" and r["n"] == 120 and r["n_test"] == 24 and r["ceiling"] is None
+    assert r["class_names"] == ["high", "low", "mid"] and r["dataset_params"]["sha256"] == tables.sha256(TINY)
+    page = (tmp_path / "o" / "README.md").read_text()
+    assert "### tiny (n=120, sha256=" in page and "mlp" in page and "xgboost" in page and str(tmp_path) not in page
+    assert bench(*args).returncode == 0 and len(lines(tmp_path / "o" / "records.jsonl")) == 4, "resumed: nothing new"
+    data.write_text(data.read_text() + "0.5,0.5,red,True,high\n")
+    assert bench(*args).returncode == 0
+    recs = lines(tmp_path / "o" / "records.jsonl")
+    assert len(recs) == 8 and len({r["dataset_params"]["sha256"] for r in recs}) == 2 and recs[-1]["n"] == 121
+
+
+def test_a_moved_file_is_the_same_dataset():
+    cell = lambda path: suites.Cell("tiny", {"path": path, "target": "y", "sha256": "ab"}, 9, "mlp", {}, "cpu", 0)  # noqa: E731
+    assert cell("/a/tiny.csv").key == cell("/b/tiny.csv").key
+
+
+def test_bundled_real_data_runs_whole_and_stratified():
+    for name in datasets.REAL:
+        X, y = datasets.generate(name, seed=0)
+        assert len(X) == datasets.size(name) and datasets.n_classes(name) == len(np.unique(y))
+        assert datasets.ceiling(name) is None and len(datasets.class_names(name)) == datasets.n_classes(name)
+    cells = suites.SUITES["real"][0].cells()
+    assert {(c.dataset, c.n) for c in cells} == {(n, datasets.size(n)) for n in datasets.REAL}
+    assert len(cells) == len(datasets.REAL) * len(models.NAMES) * 5
+    wine = next(c for c in cells if c.dataset == "wine")
+    _, _, y_train, y_test = runner.split(wine)
+    y = datasets.generate("wine", seed=0)[1]
+    share = np.bincount(y) / len(y)
+    assert np.allclose(np.bincount(y_test) / len(y_test), share, atol=0.03), "held-out keeps the class shares"
+    capped = suites.custom(datasets_=["wine"], sizes=[100, 2000], models_=["mlp"], seeds=[0], devices=["cpu"])
+    assert sorted(c.n for c in capped[0].cells()) == [100, 178], "real data is capped at its rows"
+
+
+def test_a_subsample_of_real_data_is_seeded_and_stratified():
+    a, b = datasets.generate("digits", n=500, seed=3), datasets.generate("digits", n=500, seed=3)
+    assert np.array_equal(a[0], b[0]) and len(a[1]) == 500 and np.bincount(a[1]).min() >= 45
+    with pytest.raises(ValueError, match="has 178 rows; n=500"):
+        tables.draw(tables.bundled("wine"), 500, 0)
+
+
+def _readme_block(marker: str) -> str:
+    text = (ROOT / "README.md").read_text()
+    return text.split(marker, 1)[1].split("```python\n", 1)[1].split("```", 1)[0]
+
+
+PLUGIN = _readme_block("<!-- example-plugin -->")  # the README's example, run as users would
+
+
+def test_a_plugin_by_module_and_by_entry_point_appears_in_the_tables(tmp_path):
+    (tmp_path / "mymodels.py").write_text(PLUGIN)
+    dist = tmp_path / "bench_test_plugin-0.1.dist-info"  # an installed package declaring the entry point
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: bench-test-plugin\nVersion: 0.1\n")
+    (dist / "entry_points.txt").write_text("[bench.models]\nlogreg = sklearn.linear_model:LogisticRegression\n")
+    env = {**__import__("os").environ, "PYTHONPATH": f"{tmp_path}:{ROOT}"}
+    listed = bench("list", env=env, cwd=tmp_path)
+    assert "logreg" in listed.stdout, listed.stderr
+    out = bench(
+        "run", "--datasets", "wine", "--models", "mymodels:make_knn,logreg,xgboost", "--model-param",
+        "logreg.max_iter=500", "--seeds", "0,1", "--device", "cpu", "--out", str(tmp_path / "o"), "--no-progress",
+        env=env, cwd=tmp_path,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    recs = lines(tmp_path / "o" / "records.jsonl")
+    assert {r["model"] for r in recs} == {"mymodels:make_knn", "logreg", "xgboost"}
+    assert all(r["status"] == "ok" and r["test_acc"] > 0.8 for r in recs), [(r["model"], r["error"]) for r in recs]
+    assert next(r for r in recs if r["model"] == "logreg")["model_params"] == {"max_iter": 500}
+    page = (tmp_path / "o" / "README.md").read_text()
+    assert "| mymodels:make_knn " in page and '| logreg {"max_iter": 500} ' in page
+
+
+@pytest.mark.parametrize(
+    "name, message",
+    [
+        ("nosuchmodule:make", "cannot import 'nosuchmodule'"),
+        ("sklearn.neighbors:NoSuch", "has no 'NoSuch'"),
+        ("builtins:dict", "returned dict, which lacks fit, predict_proba"),
+        ("numpy:zeros", "failed when called: TypeError"),
+        ("knnn", "unknown model 'knnn'"),
+    ],
+)
+def test_bad_plugins_exit_2(tmp_path, name, message):
+    out = bench("run", "--datasets", "wine", "--models", name, "--out", str(tmp_path / "o"))
+    assert out.returncode == 2 and message in out.stderr and len(out.stderr.strip().splitlines()) == 1, out.stderr
+
+
+def test_plugins_skip_cuda_cells_and_pass_sklearns_checks():
+    assert models.device_skip("m:f", "cuda") and not models.device_skip("m:f", "cpu")
+    assert not models.device_skip("mlp", "cuda")
+    est = models.create("sklearn.linear_model:LogisticRegression", seed=3, max_iter=300)
+    assert est.get_params()["params"] == {"max_iter": 300}
+    check_estimator(est)
+    X, y = datasets.generate("iris", seed=0)
+    labels = np.asarray(["a", "b", "c"])[y]
+    assert set(est.fit(X, labels).predict(X)) <= {"a", "b", "c"}
+    assert est.estimator_.random_state == 3, "the harness's seed reaches the plug-in"
+
+
+def test_leaderboard_numbers_on_a_fixture():
+    from bench.report import leaderboard
+
+    scores = pd.DataFrame(
+        {"a": [0.9, 0.8, 0.7], "b": [0.8, 0.8, np.nan], "c": [0.5, 0.6, 0.9]}, index=["t1", "t2", "t3"]
+    )
+    r = leaderboard.ranks(scores)
+    assert r.loc["t2"].tolist() == [1.5, 1.5, 3.0] and r.loc["t3"].tolist() == [2.0, 3.0, 1.0]  # missing: last
+    w = leaderboard.win_rates(scores)
+    assert w.loc["t1"].tolist() == [1.0, 0.5, 0.0] and w.loc["t2"].tolist() == [0.75, 0.75, 0.0]
+    assert leaderboard.normalised(scores).loc["t3"].tolist() == pytest.approx([0.0, 0.0, 1.0])
+    s = leaderboard.summary(scores, bootstrap=200)
+    assert s.loc["a", "mean rank"] == pytest.approx((1 + 1.5 + 2) / 3)
+    assert s.loc["b", "tasks run"] == "2 / 3" and s.index[0] == "a"
+    assert s.loc["b", "normalised score"] == pytest.approx((0.75 + 1.0 + 0.0) / 3)
+    lo, hi = json.loads(s.loc["a", "mean rank 95% CI"])
+    assert 1.0 <= lo <= s.loc["a", "mean rank"] <= hi <= 2.0
+    assert leaderboard.complete(scores).index.tolist() == ["t1", "t2"]
+
+
+def _frame(results):
+    """A records frame of plain CPU cells from {(dataset, model): [(status, test_acc) per seed]}."""
+    from bench.records import frame
+
+    rows = [
+        {"dataset": ds, "dataset_params": {}, "n": 178, "model": model, "model_params": {}, "device": "cpu",
+         "seed": seed, "status": status, "tag": "", "test_acc": acc}
+        for (ds, model), runs in results.items() for seed, (status, acc) in enumerate(runs)
+    ]  # fmt: skip
+    return frame.with_param_columns(pd.DataFrame(rows))
+
+
+def test_leaderboard_from_records_keeps_a_family_that_only_failed():
+    from bench.report import leaderboard
+
+    df = _frame(
+        {
+            ("wine", "a"): [("ok", 0.9), ("ok", 0.8)],
+            ("wine", "b"): [("failed", None)],
+            ("iris", "a"): [("ok", 0.7)],
+            ("iris", "b"): [("ok", 0.9)],
+        }
+    )
+    scores = leaderboard.task_scores({"real": df})
+    assert scores.loc["wine (n=178) [real]"].tolist()[0] == pytest.approx(0.85)
+    assert np.isnan(scores.loc["wine (n=178) [real]", "b"]), "failed: missing, not dropped"
+    assert leaderboard.summary(scores, bootstrap=50).loc["b", "tasks run"] == "1 / 2"
+
+
+def test_real_data_section_says_plainly_where_a_spectral_family_trails(tmp_path):
+    from bench.report import real as real_data
+
+    accs = {"catboost": [0.98, 0.96], "spectral_mlp": [0.95, 0.93], "spectral_xgboost": [0.97, 0.96]}
+    df = _frame({("wine", m): [("ok", a) for a in v] for m, v in accs.items()})
+    text = real_data.spectral_check(df)
+    assert "**wine (n=178): spectral_mlp is 3.0 points below the best family** (catboost 0.970 vs 0.940)" in text
+    assert "wine (n=178): spectral_xgboost within 0.5 points of the best" in text
