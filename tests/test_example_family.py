@@ -13,7 +13,7 @@ from bench.records import frame
 from bench.report import tables
 from bench.run import runner, suites
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+README = Path(__file__).resolve().parent.parent / "docs" / "data-and-plugins.md"
 
 
 @pytest.fixture()

@@ -314,10 +314,16 @@ def _results(groups: list[list[Cell]], options: RunOptions, executor):
     warmed: set[tuple] = set()
     for group in work:
         # Plug-ins always run in a child: one that calls os._exit ends the child, not the run.
-        if options.isolate or options.cell_timeout or group[0].model not in models.NAMES:
+        if options.isolate or options.cell_timeout or _is_plugin(group[0].model):
             yield group, _run_isolated(group, threads, batch_seeds, options.cell_timeout)
         else:
             yield group, group_records(group, threads, batch_seeds, warmed)
+
+
+def _is_plugin(model: str) -> bool:
+    from models import plugins
+
+    return plugins.is_plugin(model)
 
 
 def _run_isolated(group: list[Cell], threads: int, batch_seeds: bool, timeout: float | None) -> list[dict]:

@@ -119,3 +119,62 @@ def test_commit_is_dirty_for_changed_code_not_for_rewritten_results(tmp_path, mo
         assert commit().endswith("-dirty")
     finally:
         machine.git_commit.cache_clear()
+
+
+@pytest.mark.parametrize("fault", ["short", "enospc"])
+def test_a_failed_append_leaves_the_file_as_it_was(tmp_path, monkeypatch, fault):
+    """Disk full: a short write or ENOSPC is cut back, so the next append starts on a line of its own."""
+    path = tmp_path / "records.jsonl"
+    store.append(path, _record("a"))
+    before = path.read_bytes()
+    real_write = store.os.write
+
+    def broken(fd, data):
+        if fault == "enospc":
+            real_write(fd, data[:7])  # some bytes land, then the disk is full
+            raise OSError(28, "No space left on device")
+        return real_write(fd, data[: len(data) // 2])
+
+    monkeypatch.setattr(store.os, "write", broken)
+    with pytest.raises(OSError, match="could not append a line"):
+        store.append(path, _record("b"))
+    monkeypatch.setattr(store.os, "write", real_write)
+    assert path.read_bytes() == before, "nothing of the failed line is left"
+    store.append(path, _record("c"))
+    assert [r["key"] for r in store.load(path)] == ["a", "c"]
+
+
+def test_every_jsonl_bench_writes_goes_through_the_store():
+    """history, power trials, speed runs: no hand-written JSON-lines writer or reader outside the store."""
+    import re
+
+    from tests.conftest import ROOT
+
+    reader = re.compile(r"json\.loads\(\w+\)\s+for\s+\w+\s+in\s+[^\n]*splitlines")
+    appender = re.compile(r"""open\([^)]*["']a["']""")
+    offenders = []
+    for f in (ROOT / "bench").rglob("*.py"):
+        text = f.read_text()
+        if f.name != "store.py" and (reader.search(text) or appender.search(text)):
+            offenders.append(str(f.relative_to(ROOT)))
+    assert not offenders, offenders
+
+
+def test_a_torn_history_line_is_set_aside_and_the_page_still_builds(tmp_path):
+    from bench.records import output
+    from bench.report.page import write_report
+    from tests.conftest import DATA
+
+    out = tmp_path / "o"
+    (out / "gate" / "history").mkdir(parents=True)
+    (out / output.MARKER).write_text("")
+    (out / "records.jsonl").write_text((DATA / "records_small.jsonl").read_text())
+    recs = (DATA / "records_small.jsonl").read_text().splitlines()
+    history = out / "gate" / "history" / "records.jsonl"
+    history.write_text(
+        "\n".join(json.dumps(json.loads(r) | {"history_sha": "a" * 40}) for r in recs[:3]) + '\n{"key": "to'
+    )
+    (out / "gate" / "history" / "commits.json").write_text(json.dumps([{"sha": "a" * 40, "subject": "s"}]))
+    assert write_report(out), "the page was written"
+    store.set_aside_torn(history, schema.check_foreign)
+    assert history.read_text().endswith("\n") and (history.parent / "records.jsonl.torn").read_text() == '{"key": "to\n'

@@ -136,7 +136,7 @@ def test_a_subsample_of_real_data_is_seeded_and_stratified():
 
 
 def _readme_block(marker: str) -> str:
-    text = (ROOT / "README.md").read_text()
+    text = (ROOT / "docs" / "data-and-plugins.md").read_text()
     return text.split(marker, 1)[1].split("```python\n", 1)[1].split("```", 1)[0]
 
 
