@@ -57,7 +57,7 @@ TEXT = {
     "structure": "`python -m bench run --suite structure --out results/structure`: labels floor(scale · p(x)) mod K "
     "for polynomials p of the features (`poly_mod`; terms listed per table), some with irrelevant "
     "features or 20% label noise. The spectral families find the phase p in a dictionary of "
-    "monomials of degree ≤ 2 of the raw features (models/phases.py); the trees see x only.",
+    "monomials of degree ≤ 2 of the raw features (models/spectral/phases.py); the trees see x only.",
 }
 CAPTIONS = {
     "decision_regions_sum_mod.png": "sum_mod: what each family predicts over the unit square, held-out "

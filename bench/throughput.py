@@ -21,8 +21,8 @@ from torch import nn
 import datasets
 from bench import records
 from bench.timing import timed
+from models.engine.trainer import Member, TrainConfig, train_members
 from models.mlp import mlp_layers
-from models.trainer import Member, TrainConfig, train_members
 
 N_ROWS = 1600  # the seed's 2000 rows less 20% held out
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from torch import Tensor, nn
 
-from models.neural import NeuralClassifier
+from models.engine.neural import NeuralClassifier
 from models.periodic import plr_embeddings, sigma_candidates
 
 

@@ -15,7 +15,7 @@ import torch
 import datasets
 import models
 from models.base import FitTask
-from tests.test_models import TINY
+from tests.conftest import TINY
 
 ROOT = Path(__file__).resolve().parent.parent
 cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")

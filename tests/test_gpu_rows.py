@@ -15,7 +15,7 @@ from torch import nn
 import datasets
 import models
 from bench import compare, plots, records, report, runner, suites, throughput, timing
-from models.trainer import Member, TrainConfig, train_members
+from models.engine.trainer import Member, TrainConfig, train_members
 
 FIXTURE = Path(__file__).parent / "data" / "records_small.jsonl"
 

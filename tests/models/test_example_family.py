@@ -11,7 +11,7 @@ from sklearn.utils.estimator_checks import check_estimator
 import models
 from bench import report, runner, suites
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+README = Path(__file__).resolve().parents[2] / "README.md"
 
 
 @pytest.fixture()
@@ -22,13 +22,7 @@ def knn_module(monkeypatch):
     module = types.ModuleType("models.knn")
     exec(compile(block.group(1), "README.md:example-family", "exec"), module.__dict__)
     monkeypatch.setitem(sys.modules, "models.knn", module)
-
-    def _knn(**kw):
-        from models.knn import KNN
-
-        return KNN(**kw)
-
-    monkeypatch.setitem(models._FACTORIES, "knn", _knn)
+    monkeypatch.setitem(models._REGISTRY, "knn", ("models.knn", "KNN"))
     return module
 
 
