@@ -4,93 +4,33 @@
 >>> est = models.create("mlp", seed=0, device="cpu")
 >>> est.fit(X_train, y_train).predict(X_test)  # doctest: +SKIP
 
-A new family is one module (a :class:`models.base.BenchClassifier` subclass) plus one factory
-in ``_FACTORIES`` below; see the README's example. Or, without touching bench, a plug-in: any
+A new family is one module (a :class:`models.base.BenchClassifier` subclass) plus one row
+in ``_REGISTRY`` below; see the README's example. Or, without touching bench, a plug-in: any
 scikit-learn classifier named as ``package.module:factory`` or by a ``bench.models`` entry point
 (models/plugins.py).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import importlib
 
 from models.base import DEVICES, BenchClassifier, FitTask
 
-
-def _seed_mlp(**kw):
-    from models.mlp import SeedMLP
-
-    return SeedMLP(**kw)
-
-
-def _mlp(**kw):
-    from models.mlp import MLP
-
-    return MLP(**kw)
-
-
-def _selu_mlp(**kw):
-    from models.mlp import SeluMLP
-
-    return SeluMLP(**kw)
-
-
-def _periodic_mlp(**kw):
-    from models.periodic import PeriodicMLP
-
-    return PeriodicMLP(**kw)
-
-
-def _fourier_mlp(**kw):
-    from models.periodic import FourierMLP
-
-    return FourierMLP(**kw)
-
-
-def _spectral_mlp(**kw):
-    from models.spectral import SpectralMLP
-
-    return SpectralMLP(**kw)
-
-
-def _tabm(**kw):
-    from models.tabm_model import TabMClassifier
-
-    return TabMClassifier(**kw)
-
-
-def _catboost(**kw):
-    from models.gbdt import CatBoost
-
-    return CatBoost(**kw)
-
-
-def _xgboost(**kw):
-    from models.gbdt import XGBoost
-
-    return XGBoost(**kw)
-
-
-def _spectral_xgboost(**kw):
-    from models.gbdt import SpectralXGBoost
-
-    return SpectralXGBoost(**kw)
-
-
-# The registry, by hand: name -> factory. Heavy libraries are imported inside the factories.
-_FACTORIES: dict[str, Callable[..., BenchClassifier]] = {
-    "seed_mlp": _seed_mlp,
-    "mlp": _mlp,
-    "selu_mlp": _selu_mlp,
-    "periodic_mlp": _periodic_mlp,
-    "fourier_mlp": _fourier_mlp,
-    "spectral_mlp": _spectral_mlp,
-    "tabm": _tabm,
-    "catboost": _catboost,
-    "xgboost": _xgboost,
-    "spectral_xgboost": _spectral_xgboost,
+# The registry, by hand: name -> (module, class). The module is imported only when the family is
+# created, so that `import models` stays free of torch, catboost, xgboost and tabm.
+_REGISTRY: dict[str, tuple[str, str]] = {
+    "seed_mlp": ("models.mlp", "SeedMLP"),
+    "mlp": ("models.mlp", "MLP"),
+    "selu_mlp": ("models.mlp", "SeluMLP"),
+    "periodic_mlp": ("models.periodic", "PeriodicMLP"),
+    "fourier_mlp": ("models.periodic", "FourierMLP"),
+    "spectral_mlp": ("models.spectral.mlp", "SpectralMLP"),
+    "tabm": ("models.tabm_model", "TabMClassifier"),
+    "catboost": ("models.gbdt", "CatBoost"),
+    "xgboost": ("models.gbdt", "XGBoost"),
+    "spectral_xgboost": ("models.spectral.xgboost", "SpectralXGBoost"),
 }
-NAMES: tuple[str, ...] = tuple(_FACTORIES)
+NAMES: tuple[str, ...] = tuple(_REGISTRY)
 
 
 def available() -> tuple[str, ...]:
@@ -105,24 +45,24 @@ def check_names(names: list[str]) -> None:
     from models import plugins
 
     for name in names:
-        if name not in _FACTORIES and not plugins.is_plugin(name):
+        if name not in _REGISTRY and not plugins.is_plugin(name):
             raise ValueError(
                 f"unknown model {name!r}; choose from {', '.join(available())}, or give a plug-in as package.module:factory"
             )
-        if name not in _FACTORIES:
+        if name not in _REGISTRY:
             plugins.factory(name)
 
 
 def device_skip(name: str, device: str) -> str:
     """Why a family does not run on ``device`` ('' when it does): plug-ins run on the CPU only."""
-    return "plug-in models run on the cpu only" if device == "cuda" and name not in _FACTORIES else ""
+    return "plug-in models run on the cpu only" if device == "cuda" and name not in _REGISTRY else ""
 
 
 def create(name: str, *, seed: int = 0, device: str = "auto", **params) -> BenchClassifier:
     """A new, unfitted estimator of family ``name`` (or a plug-in); ``params`` override its defaults."""
     if device not in DEVICES:
         raise ValueError(f"device must be 'auto', 'cpu' or 'cuda', got {device!r}")
-    if name not in _FACTORIES:
+    if name not in _REGISTRY:
         check_names([name])
         from models import plugins
 
@@ -131,7 +71,8 @@ def create(name: str, *, seed: int = 0, device: str = "auto", **params) -> Bench
         return plugins.PluginClassifier(
             plugin=name, params=params or None, seed=seed, device=device, n_threads=n_threads
         )
-    est = _FACTORIES[name](seed=seed, device=device)
+    module, cls = _REGISTRY[name]
+    est = getattr(importlib.import_module(module), cls)(seed=seed, device=device)
     valid = est.get_params()
     unknown = set(params) - set(valid)
     if unknown:
@@ -145,7 +86,7 @@ def batch_plan(estimators: list[BenchClassifier]) -> list[list[int]]:
     Neural estimators of one batchable family with the same hyperparameters but the seed form one
     group (several seeds at the cost of about one fit); every other estimator is a group of its own.
     """
-    from models.neural import NeuralClassifier
+    from models.engine.neural import NeuralClassifier
 
     groups: dict[tuple, list[int]] = {}
     plan: list[list[int]] = []
@@ -167,7 +108,7 @@ def fit_batch(estimators: list[BenchClassifier], tasks: list[FitTask]) -> list[B
         ests = [estimators[i] for i in group]
         valid = [est.validate_task(tasks[i]) for est, i in zip(ests, group)]
         if len(ests) > 1:
-            from models.neural import fit_together
+            from models.engine.neural import fit_together
 
             fit_together(ests, valid)
         else:

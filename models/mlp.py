@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from torch import nn
 
-from models.neural import NeuralClassifier
-from models.trainer import TrainConfig
+from models.engine.neural import NeuralClassifier
+from models.engine.trainer import TrainConfig
 
 
 class SeedMLP(NeuralClassifier):

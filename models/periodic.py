@@ -12,6 +12,16 @@ from models.mlp import MLP, mlp_layers
 SIGMA_GRID = (1.0, 3.0, 10.0)  # frequency scales tried, per unit of standardised input
 
 
+class SigmaCandidates:
+    """For families that try frequency scales: one candidate per sigma, ``SIGMA_GRID`` when
+    ``self.sigma`` is None, else the value(s) given (the best on validation is kept)."""
+
+    def _candidates(self) -> list[dict]:
+        sigma = self.sigma
+        sigmas = SIGMA_GRID if sigma is None else sigma if isinstance(sigma, (tuple, list)) else (sigma,)
+        return [{"sigma": float(s)} for s in sigmas]
+
+
 class FourierFeatures(nn.Module):
     """[x, cos(2 pi x B^T), sin(2 pi x B^T)] with a trainable frequency matrix B (m, d).
 
@@ -35,7 +45,7 @@ class FourierFeatures(nn.Module):
         return torch.cat(parts, -1)
 
 
-class PeriodicMLP(MLP):
+class PeriodicMLP(SigmaCandidates, MLP):
     """rtdl_num_embeddings.PeriodicEmbeddings (PLR, lite=False) + ReLU MLP.
 
     ``sigma`` (PLR's frequency_init_scale) is chosen on validation from ``SIGMA_GRID`` unless given;
@@ -89,19 +99,10 @@ class PeriodicMLP(MLP):
         self.n_frequencies = n_frequencies
         self.frequency_lr_scale = frequency_lr_scale
 
-    def _candidates(self) -> list[dict]:
-        return sigma_candidates(self.sigma)
-
     def _build(self, d, n_classes, X, y, candidate) -> nn.Module:
         embed = plr_embeddings(d, self.d_embedding, self.n_frequencies, candidate["sigma"], self.frequency_lr_scale)
         head = mlp_layers(d * self.d_embedding, n_classes, self.n_layers, self.width, nn.ReLU, self.dropout, nn.Dropout)
         return nn.Sequential(embed, nn.Flatten(-2), *head)
-
-
-def sigma_candidates(sigma) -> list[dict]:
-    """One candidate per frequency scale: ``SIGMA_GRID`` when ``sigma`` is None, else the value(s) given."""
-    sigmas = SIGMA_GRID if sigma is None else sigma if isinstance(sigma, (tuple, list)) else (sigma,)
-    return [{"sigma": float(s)} for s in sigmas]
 
 
 def plr_embeddings(d: int, d_embedding: int, n_frequencies: int, sigma: float, frequency_lr_scale: float) -> nn.Module:
@@ -113,7 +114,7 @@ def plr_embeddings(d: int, d_embedding: int, n_frequencies: int, sigma: float, f
     return embed
 
 
-class FourierMLP(MLP):
+class FourierMLP(SigmaCandidates, MLP):
     """Gaussian Fourier features, B ~ N(0, sigma^2) trainable (m = ``n_frequencies`` rows), + MLP.
 
     Each sigma of ``SIGMA_GRID`` is a candidate; after ``select_after`` epochs each seed keeps only
@@ -156,9 +157,6 @@ class FourierMLP(MLP):
         self.select_after = select_after
         self.sigma = sigma
         self.n_frequencies = n_frequencies
-
-    def _candidates(self) -> list[dict]:
-        return sigma_candidates(self.sigma)
 
     def _build(self, d, n_classes, X, y, candidate) -> nn.Module:
         features = FourierFeatures(torch.randn(self.n_frequencies, d) * candidate["sigma"])

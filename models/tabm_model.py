@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from torch import Tensor, nn
 
-from models.neural import NeuralClassifier
-from models.periodic import plr_embeddings, sigma_candidates
+from models.engine.neural import NeuralClassifier
+from models.periodic import SigmaCandidates, plr_embeddings
 
 
-class TabMClassifier(NeuralClassifier):
+class TabMClassifier(SigmaCandidates, NeuralClassifier):
     """``tabm.TabM.make`` + ``rtdl_num_embeddings.PeriodicEmbeddings``; loss is the mean over the
     k heads, prediction the mean of their probabilities (as the TabM paper trains it).
 
@@ -64,9 +64,6 @@ class TabMClassifier(NeuralClassifier):
         self.max_epochs = max_epochs
         self.patience = patience
         self.val_fraction = val_fraction
-
-    def _candidates(self) -> list[dict]:
-        return sigma_candidates(self.sigma)
 
     def _build(self, d, n_classes, X, y, candidate) -> nn.Module:
         import tabm

@@ -46,7 +46,7 @@ TEXT = {
     "structure": "`python -m bench run --suite structure --out results/suites/structure`: labels floor(scale · p(x)) mod K "
     "for polynomials p of the features (`poly_mod`; terms listed per table), some with irrelevant "
     "features or 20% label noise. The spectral families find the phase p in a dictionary of "
-    "monomials of degree ≤ 2 of the raw features (models/phases.py); the trees see x only.",
+    "monomials of degree ≤ 2 of the raw features (models/spectral/phases.py); the trees see x only.",
 }
 
 

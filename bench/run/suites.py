@@ -129,7 +129,7 @@ SWEEP_SCALES = [5.0, 10.0, 20.0, 50.0, 100.0, 150.0, 200.0]
 FIVE_SEEDS = [0, 1, 2, 3, 4]
 
 # Labels whose stripes follow a polynomial of the features (datasets.synthetic.poly_mod): the
-# spectral families must find the phase in the lifted columns (models/phases.py).
+# spectral families must find the phase in the lifted columns (models/spectral/phases.py).
 STRUCTURE = [
     ("poly_mod", {"terms": [[1.0, [1, 1]], [0.5, [0]]], "scale": 25.0, "n_classes": 2}),  # x1^2 + 0.5 x0
     ("poly_mod", {"terms": [[1.0, [0, 2]]], "scale": 60.0, "n_classes": 3, "n_noise_features": 1}),  # x0 x2; x1, x3 irrelevant

@@ -1,6 +1,6 @@
 """The short list that proves the GPU path, for whoever has a GPU for a few minutes.
 
-``python -m bench.studies.gpu_check`` on a CUDA machine: tests/models/test_cuda.py, the ``gpu`` suite
+``python -m bench.studies.gpu_check`` on a CUDA machine: tests/run/test_cuda.py, the ``gpu`` suite
 (seed datasets, every family, 3 seeds, cpu and cuda) with its tables, and trainer throughput on
 cuda; everything under --out (default results/studies/gpu_check/), to be committed as it is.
 """
@@ -18,7 +18,7 @@ from bench.run import suites
 from bench.studies import trainer_throughput
 
 COMMAND = "python -m bench.studies.gpu_check"
-CUDA_TESTS = "tests/models/test_cuda.py"
+CUDA_TESTS = "tests/run/test_cuda.py"
 
 
 def main(argv: list[str] | None = None) -> int:

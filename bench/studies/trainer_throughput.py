@@ -24,8 +24,8 @@ import datasets
 from bench import ROOT
 from bench.records import machine, output
 from bench.run.timing import choose_threads, pin_threads, timed
+from models.engine.trainer import Member, TrainConfig, train_members
 from models.mlp import mlp_layers
-from models.trainer import Member, TrainConfig, train_members
 
 COMMAND = "python -m bench.studies.trainer_throughput"
 N_ROWS = 1600  # the seed's 2000 rows less 20% held out

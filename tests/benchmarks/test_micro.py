@@ -10,9 +10,9 @@ import torch
 
 import datasets
 import models
+from models.engine.trainer import Member, TrainConfig, train_members
 from models.mlp import mlp_layers
-from models.trainer import Member, TrainConfig, train_members
-from tests.test_models import TINY
+from tests.conftest import TINY
 
 
 @pytest.fixture(scope="module")

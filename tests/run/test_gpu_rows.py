@@ -1,5 +1,5 @@
 """GPU rows that mean what they say: each item checked on the CPU, with synthetic cuda records,
-stubbed libraries and the constructed models' arguments (tests/test_cuda.py runs on a GPU)."""
+stubbed libraries and the constructed models' arguments (tests/run/test_cuda.py runs on a GPU)."""
 
 import json
 import math
@@ -18,7 +18,7 @@ from bench.records import frame, machine, store
 from bench.report import plots, tables
 from bench.run import runner, suites
 from bench.studies import trainer_throughput as throughput
-from models.trainer import Member, TrainConfig, train_members
+from models.engine.trainer import Member, TrainConfig, train_members
 from tests.conftest import DATA
 
 FIXTURE = DATA / "records_small.jsonl"
@@ -222,7 +222,7 @@ def test_gpu_times_are_not_divided_by_a_cpu_calibration(tmp_path):
 
 def test_gpu_check_says_plainly_when_there_is_no_gpu(tmp_path, capsys):
     if torch.cuda.is_available():
-        pytest.skip("a GPU is present: tests/models/test_cuda.py covers gpu_check's parts")
+        pytest.skip("a GPU is present: tests/run/test_cuda.py covers gpu_check's parts")
     from bench.studies import gpu_check
 
     assert gpu_check.main(["--out", str(tmp_path / "gpu")]) == 2

@@ -1,12 +1,11 @@
 """The CUDA path: runs where a GPU is present, skips cleanly where it is not.
 
-`python -m bench gpu-check` runs these on a GPU machine, with the gpu suite and throughput."""
+`python -m bench.studies.gpu_check` runs these on a GPU machine, with the gpu suite and throughput."""
 
 import json
 import subprocess
 import sys
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,9 +14,8 @@ import torch
 import datasets
 import models
 from models.base import FitTask
-from tests.test_models import TINY
+from tests.conftest import ROOT, TINY
 
-ROOT = Path(__file__).resolve().parent.parent
 cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")
 
 

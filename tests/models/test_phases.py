@@ -6,7 +6,7 @@ import torch
 
 import datasets
 import models
-from models.phases import Lift, dictionary, explained, find_phases, lift
+from models.spectral.phases import Lift, dictionary, explained, find_phases, lift
 
 SQUARE_PLUS_LINE = {"terms": [[1.0, [1, 1]], [0.5, [0]]], "scale": 25.0, "n_classes": 2}
 
@@ -68,7 +68,7 @@ def test_a_three_term_phase_is_found_from_the_pair_that_sees_part_of_it():
 
 
 def test_raw_pair_triples():
-    from models.phases import _raw_pair_triples
+    from models.spectral.phases import _raw_pair_triples
 
     monomials = dictionary(3)
     assert len(_raw_pair_triples(monomials, 3)) == 3 * 10  # 3 raw pairs, 5 columns each

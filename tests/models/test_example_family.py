@@ -3,7 +3,6 @@
 import re
 import sys
 import types
-from pathlib import Path
 
 import pytest
 from sklearn.utils.estimator_checks import check_estimator
@@ -12,8 +11,9 @@ import models
 from bench.records import frame
 from bench.report import tables
 from bench.run import runner, suites
+from tests.conftest import ROOT
 
-README = Path(__file__).resolve().parent.parent / "docs" / "data-and-plugins.md"
+README = ROOT / "docs" / "data-and-plugins.md"
 
 
 @pytest.fixture()
@@ -24,13 +24,7 @@ def knn_module(monkeypatch):
     module = types.ModuleType("models.knn")
     exec(compile(block.group(1), "README.md:example-family", "exec"), module.__dict__)
     monkeypatch.setitem(sys.modules, "models.knn", module)
-
-    def _knn(**kw):
-        from models.knn import KNN
-
-        return KNN(**kw)
-
-    monkeypatch.setitem(models._FACTORIES, "knn", _knn)
+    monkeypatch.setitem(models._REGISTRY, "knn", ("models.knn", "KNN"))
     return module
 
 

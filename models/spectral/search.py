@@ -1,7 +1,7 @@
 """Where the labels repeat: frequency vectors, and the cut where the pattern's phase jumps.
 
-Used by ``spectral_mlp`` and ``spectral_xgboost`` (see models/spectral.py for the method and its
-cost). Everything here sees only (X, y): no constant of the generator.
+Used by ``spectral_mlp`` and ``spectral_xgboost`` (see models/spectral/mlp.py for the method and
+its cost). Everything here sees only (X, y): no constant of the generator.
 """
 
 from __future__ import annotations
@@ -202,7 +202,7 @@ def noise_floor(Yc: np.ndarray, n_frequencies: float, false_alarm: float = 0.01,
     over classes is about Gamma(K - 1, total variance / (K - 1)). The floor is ``margin`` times
     the quantile the largest of ``n_frequencies`` grid powers exceeds with probability
     ``false_alarm``; the margin keeps label noise's spurious peaks below it (tested in
-    tests/test_spectral.py::test_labels_independent_of_x_give_no_peaks).
+    tests/models/test_spectral.py::test_labels_independent_of_x_give_no_peaks).
     """
     from scipy.stats import gamma
 
@@ -334,7 +334,8 @@ def find_cut(
     first on an even grid, then between neighbouring rows around the best grid point. It is kept
     if the likelihood-ratio statistic 2 n (entropy drop) beats its no-jump distribution, about
     chi-squared with df = bins (K - 1), by ``CUT_Z`` standard deviations (chosen between the
-    z that patterns without a jump reach and that of real jumps; tested in tests/test_spectral.py).
+    z that patterns without a jump reach and that of real jumps; tested in
+    tests/models/test_spectral.py).
     """
     omega = np.asarray(omega, dtype=float)
     X, y = _subsample(X, y, max_rows, rng if rng is not None else np.random.default_rng(0))

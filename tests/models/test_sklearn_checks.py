@@ -4,7 +4,7 @@ import pytest
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 import models
-from tests.test_models import TINY
+from tests.conftest import TINY
 
 # Checks that demand accuracy (> 0.83 on an easy problem) of a model trained for 3 epochs on
 # tiny settings; accuracy is judged in the benchmark, not here.

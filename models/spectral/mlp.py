@@ -2,7 +2,7 @@
 
 Local learners (trees, ReLU MLPs) cannot resolve a stripe pattern narrower than the spacing of
 the training points; a model that finds the pattern's global direction and frequency can. This
-family looks for them in the training data only (models/frequency_search.py):
+family looks for them in the training data only (models/spectral/search.py):
 
 1. centre the one-hot labels, Y_c = 1[y = c] - mean; their periodogram
    P(w) = sum_c |sum_i Y_ic exp(-2 pi i w.x_i)|^2 / n peaks where the labels repeat;
@@ -18,8 +18,8 @@ family looks for them in the training data only (models/frequency_search.py):
    strongest peak (a stripe pattern has energy at every multiple);
    If the strongest peak's phase explains less than half the label's entropy (and d <= 6), the
    search runs again on a dictionary of monomials of degree <= 2 of the raw features (x_i, x_i^2,
-   x_i x_j; models/phases.py): a phase that is a polynomial of x is linear in those columns; it
-   is kept if it explains more, and the network then starts with that lifting;
+   x_i x_j; models/spectral/phases.py): a phase that is a polynomial of x is linear in those
+   columns; it is kept if it explains more, and the network then starts with that lifting;
 4. find that cut exactly along the strongest peak's w.x, kept only if a likelihood-ratio test
    says the phase pattern differs on its two sides;
 5. the peaks, plus ``n_random`` random low frequencies, start the trainable frequency matrix W of
@@ -40,10 +40,10 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from models.frequency_search import find_cut
 from models.mlp import MLP, mlp_layers
 from models.periodic import FourierFeatures
-from models.phases import Lift, find_phases
+from models.spectral.phases import Lift, find_phases
+from models.spectral.search import find_cut
 
 
 class SteppedFourierFeatures(FourierFeatures):

@@ -12,7 +12,7 @@ from sklearn.model_selection import train_test_split
 from torch import nn
 
 from models.base import BenchClassifier, FitTask, resolve_device, standard_scale, synchronize
-from models.trainer import EVAL_CHUNK, Member, MemberResult, TrainConfig, probabilities, train_members
+from models.engine.trainer import EVAL_CHUNK, Member, MemberResult, TrainConfig, probabilities, train_members
 
 FLOAT32_MAX = float(np.finfo(np.float32).max)
 
@@ -25,7 +25,7 @@ class NeuralClassifier(BenchClassifier):
     wins, all trained as one batched model); ``_train_config()`` says how to train.
     """
 
-    batchable = True  # members can be stacked with models.trainer.stack (False: trained one at a time)
+    batchable = True  # members can be stacked with trainer.stack (False: trained one at a time)
     standardize = True  # inputs scaled by training mean and std (a linear map keeps periodicity)
     select_after: int | None = None  # families with candidates take it as a hyperparameter
 

@@ -28,9 +28,9 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.func import functional_call, stack_module_state, vmap
 
-from models import fast_mlp
 from models.base import synchronize
-from models.flat_optim import FlatOptimizer, is_per_element
+from models.engine import manual_backward
+from models.engine.flat_optim import FlatOptimizer, is_per_element
 
 EVAL_CHUNK = 16384  # rows per forward pass at evaluation: bounds memory at 1M rows
 
@@ -133,7 +133,7 @@ def train_members(members: list[Member], cfg: TrainConfig) -> list[MemberResult]
     torch.set_flush_denormal(True)  # denormal floats in near-converged nets slow CPUs many-fold
     net = stack([m.module for m in members]).to(device)
     opt = FlatOptimizer(net.parameters(), cfg)
-    manual = fast_mlp.applies(net, EnsembleLinear)
+    manual = manual_backward.applies(net, EnsembleLinear)
     best_state = [t.clone() for t in member_tensors(net)]
 
     k, n = y.shape
@@ -167,7 +167,7 @@ def train_members(members: list[Member], cfg: TrainConfig) -> list[MemberResult]
         for step in range(n_steps):
             rows_of_step = slice(step * batch, (step + 1) * batch)
             if manual:  # plain MLPs: the gradients without autograd's per-node overhead
-                loss = fast_mlp.losses_and_grads(net, Xe[:, rows_of_step], ye[:, rows_of_step])
+                loss = manual_backward.losses_and_grads(net, Xe[:, rows_of_step], ye[:, rows_of_step])
             else:
                 loss = member_losses(net(Xe[:, rows_of_step]), ye[:, rows_of_step])
                 opt.zero_grad()
@@ -399,7 +399,7 @@ def _is_parameter_free(m: nn.Module) -> bool:
 def stack(modules: list[nn.Module]) -> nn.Module:
     """One module over K members of identical structure: input (K, B, ...) -> (K, B, ...)."""
     first = modules[0]
-    if len(modules) == 1 and not fast_mlp.is_plain(first):
+    if len(modules) == 1 and not manual_backward.is_plain(first):
         return nn.Sequential(SingleMember(first))  # one member: run it as it is
     if not isinstance(first, nn.Sequential):
         return nn.Sequential(VmapLayer(modules))

@@ -1,6 +1,6 @@
 """The phase coordinates both spectral families use: linear in the features, or a polynomial of them.
 
-The linear search (models/frequency_search.py) finds w with label = f(frac(w.x)). When the best
+The linear search (models/spectral/search.py) finds w with label = f(frac(w.x)). When the best
 such phase explains less than ``EXPLAINED`` of the label's entropy, a second stage looks for a
 phase that is linear in a fixed dictionary of derived columns instead, the monomials of degree
 <= 2 of the raw features:
@@ -32,7 +32,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from models.frequency_search import SEGMENTS, _phase_bins, find_frequencies, phase_entropy
+from models.spectral.search import SEGMENTS, _phase_bins, find_frequencies, phase_entropy
 
 EXPLAINED = 0.5  # the lifted stage runs when the linear phase explains less than this share of H(y)
 MAX_LIFTED_FEATURES = 6  # d above this: no lifted stage (27 dictionary columns, 351 pairs at d = 6)

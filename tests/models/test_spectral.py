@@ -6,7 +6,7 @@ from sklearn.model_selection import train_test_split
 
 import datasets
 import models
-from models.frequency_search import find_cut, find_frequencies
+from models.spectral.search import find_cut, find_frequencies
 
 
 def _found(params, n=2000, seed=0):
@@ -143,7 +143,7 @@ def _direct_entropy(phase, side, y, n_classes, bins, offset):
 def test_vectorised_scores_equal_direct_sums(n_classes):
     """The fast paths (harmonics by angle addition, entropy by table look-up in a (slab, frequency,
     class, bin) layout, K - 1 transforms on the grid) equal the sums written out directly."""
-    from models import frequency_search as fs
+    from models.spectral import search as fs
 
     rng = np.random.default_rng(n_classes)
     n = 300

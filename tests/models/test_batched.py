@@ -57,8 +57,8 @@ def test_candidates_pick_the_best_on_validation():
 @pytest.mark.parametrize("name", ["periodic_mlp", "tabm"])
 def test_embedding_frequencies_get_their_own_step_size(name):
     """PLR frequencies step ``frequency_lr_scale`` x faster, also once members are stacked."""
-    from models.flat_optim import FlatOptimizer
-    from models.trainer import TrainConfig, stack
+    from models.engine.flat_optim import FlatOptimizer
+    from models.engine.trainer import TrainConfig, stack
 
     X, y = datasets.generate("sum_mod", n=100, seed=0)
     params = {"frequency_lr_scale": 7.0, "sigma": 3.0}
@@ -79,8 +79,8 @@ def test_manual_gradients_match_autograd(softmax_output):
     import torch
     from torch import nn
 
-    from models import fast_mlp
-    from models.trainer import EnsembleLinear, member_losses, stack
+    from models.engine import manual_backward
+    from models.engine.trainer import EnsembleLinear, member_losses, stack
 
     torch.manual_seed(0)
 
@@ -89,12 +89,12 @@ def test_manual_gradients_match_autograd(softmax_output):
         return nn.Sequential(*layers, *([nn.Softmax(dim=-1)] if softmax_output else []))
 
     stacked = stack([net() for _ in range(3)])
-    assert fast_mlp.applies(stacked, EnsembleLinear)
+    assert manual_backward.applies(stacked, EnsembleLinear)
     x, y = torch.randn(3, 5, 3), torch.randint(0, 4, (3, 5))
     losses = member_losses(stacked(x), y)
     losses.sum().backward()
     expected = [p.grad.clone() for p in stacked.parameters()]
-    manual = fast_mlp.losses_and_grads(stacked, x, y)
+    manual = manual_backward.losses_and_grads(stacked, x, y)
     torch.testing.assert_close(manual, losses.detach())
     for p, g in zip(stacked.parameters(), expected):
         torch.testing.assert_close(p.grad, g)
@@ -103,16 +103,18 @@ def test_manual_gradients_match_autograd(softmax_output):
 def test_manual_gradients_only_for_plain_mlps():
     from torch import nn
 
-    from models import fast_mlp
-    from models.trainer import EnsembleLinear, stack
+    from models.engine import manual_backward
+    from models.engine.trainer import EnsembleLinear, stack
 
     def stacked(*layers):
         return stack([nn.Sequential(*[copy.deepcopy(m) for m in layers]) for _ in range(2)])
 
-    assert not fast_mlp.applies(stacked(nn.Linear(2, 4), nn.SELU(), nn.Linear(4, 3)), EnsembleLinear)
-    assert not fast_mlp.applies(stacked(nn.Linear(2, 4), nn.ReLU(), nn.Dropout(0.1), nn.Linear(4, 3)), EnsembleLinear)
-    assert not fast_mlp.applies(stacked(nn.Linear(2, 4), nn.Softmax(-1), nn.Linear(4, 3)), EnsembleLinear)
-    assert fast_mlp.applies(stacked(nn.Linear(2, 2), nn.ReLU(), nn.Linear(2, 3), nn.Softmax(-1)), EnsembleLinear)
+    assert not manual_backward.applies(stacked(nn.Linear(2, 4), nn.SELU(), nn.Linear(4, 3)), EnsembleLinear)
+    assert not manual_backward.applies(
+        stacked(nn.Linear(2, 4), nn.ReLU(), nn.Dropout(0.1), nn.Linear(4, 3)), EnsembleLinear
+    )
+    assert not manual_backward.applies(stacked(nn.Linear(2, 4), nn.Softmax(-1), nn.Linear(4, 3)), EnsembleLinear)
+    assert manual_backward.applies(stacked(nn.Linear(2, 2), nn.ReLU(), nn.Linear(2, 3), nn.Softmax(-1)), EnsembleLinear)
 
 
 def test_select_after_keeps_each_seeds_best_candidate_training():
