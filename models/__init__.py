@@ -77,6 +77,30 @@ def _spectral_xgboost(**kw):
     return SpectralXGBoost(**kw)
 
 
+def _lightgbm(**kw):
+    from models.peers import LightGBM
+
+    return LightGBM(**kw)
+
+
+def _hist_gbt(**kw):
+    from models.peers import HistGBT
+
+    return HistGBT(**kw)
+
+
+def _random_forest(**kw):
+    from models.peers import RandomForest
+
+    return RandomForest(**kw)
+
+
+def _realmlp(**kw):
+    from models.peers import RealMLP
+
+    return RealMLP(**kw)
+
+
 # The registry, by hand: name -> factory. Heavy libraries are imported inside the factories.
 _FACTORIES: dict[str, Callable[..., BenchClassifier]] = {
     "seed_mlp": _seed_mlp,
@@ -89,6 +113,10 @@ _FACTORIES: dict[str, Callable[..., BenchClassifier]] = {
     "catboost": _catboost,
     "xgboost": _xgboost,
     "spectral_xgboost": _spectral_xgboost,
+    "lightgbm": _lightgbm,
+    "hist_gbt": _hist_gbt,
+    "random_forest": _random_forest,
+    "realmlp": _realmlp,
 }
 NAMES: tuple[str, ...] = tuple(_FACTORIES)
 
@@ -103,8 +131,11 @@ def available() -> tuple[str, ...]:
 def check_names(names: list[str]) -> None:
     """Every name a built-in family or a plug-in that loads; else a ValueError of one line."""
     from models import plugins
+    from models.peers import missing_library
 
     for name in names:
+        if missing_library(name):  # before any compute: one line with the install command
+            raise ValueError(missing_library(name))
         if name not in _FACTORIES and not plugins.is_plugin(name):
             raise ValueError(
                 f"unknown model {name!r}; choose from {', '.join(available())}, or give a plug-in as package.module:factory"
@@ -114,7 +145,11 @@ def check_names(names: list[str]) -> None:
 
 
 def device_skip(name: str, device: str) -> str:
-    """Why a family does not run on ``device`` ('' when it does): plug-ins run on the CPU only."""
+    """Why a family does not run on ``device`` ('' when it does): plug-ins and some peers run on the CPU only."""
+    from models.peers import CPU_ONLY
+
+    if device == "cuda" and name in CPU_ONLY:
+        return CPU_ONLY[name]
     return "plug-in models run on the cpu only" if device == "cuda" and name not in _FACTORIES else ""
 
 

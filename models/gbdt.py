@@ -15,6 +15,8 @@ from models.base import BenchClassifier, FitTask, resolve_device, standard_scale
 
 
 class _Boosting(BenchClassifier):
+    preprocessing = "native"  # models/preprocessing.py: raw numbers, NaN, the library's own categoricals
+
     def __init__(self, *, seed=0, device="auto", n_threads=None, params=None):
         self.seed = seed
         self.device = device
@@ -30,16 +32,24 @@ class _Boosting(BenchClassifier):
         return np.asarray(self._library_proba(X), dtype=np.float64)
 
     def _library_proba(self, X: np.ndarray):
-        return self.model_.predict_proba(X)
+        return self.model_.predict_proba(self._rows(X))
+
+    def _rows(self, X: np.ndarray):
+        """Rows as the library takes them with native categoricals (``categorical_``)."""
+        return X
+
+    def _fit_kwargs(self) -> dict:
+        return {}
 
     def _fit(self, task: FitTask) -> None:
         self.device_ = resolve_device(self.device)
+        self.categorical_ = tuple(task.categorical)
         if len(self.classes_) == 1:  # the libraries refuse one class; predict it
             self.model_ = None
             self.n_iterations_ = 0
             return
         self.model_ = self._make_model()
-        self.model_.fit(task.X, task.y)
+        self.model_.fit(self._rows(task.X), task.y, **self._fit_kwargs())
         self.n_iterations_ = self._iterations()
 
     def fit_info(self) -> dict:
@@ -68,6 +78,8 @@ class CatBoost(_Boosting):
             allow_writing_files=False,
             border_count=self.BORDER_COUNT,
         )
+        if self.categorical_:
+            kwargs["cat_features"] = list(self.categorical_)
         if self.device_ == "cuda":
             import torch
 
@@ -75,7 +87,23 @@ class CatBoost(_Boosting):
         return CatBoostClassifier(**(kwargs | (self.params or {})))
 
     def _library_proba(self, X: np.ndarray):
-        return self.model_.predict_proba(X, task_type="GPU" if self.device_ == "cuda" else "CPU")
+        return self.model_.predict_proba(self._rows(X), task_type="GPU" if self.device_ == "cuda" else "CPU")
+
+    def _rows(self, X: np.ndarray):
+        # CatBoost takes categories as integers or strings, not floats, and no NaN among them:
+        # a missing category is its own level, -1 (what CatBoost's documentation advises)
+        if not self.categorical_:
+            return X
+        import pandas as pd
+
+        df = pd.DataFrame(X, columns=[str(j) for j in range(X.shape[1])])
+        for j in self.categorical_:
+            df[str(j)] = np.nan_to_num(X[:, j], nan=-1.0).astype(np.int64)
+        return df
+
+    def fit_info(self) -> dict:
+        used = [] if self.model_ is None else [int(j) for j in self.model_.get_cat_feature_indices()]
+        return super().fit_info() | {"categorical_features": used}
 
     def _iterations(self) -> int:
         return int(self.model_.tree_count_)
@@ -88,7 +116,14 @@ class XGBoost(_Boosting):
         from xgboost import XGBClassifier
 
         kwargs = dict(random_state=int(self.seed), n_jobs=self._threads(), device=self.device_)
+        if self.categorical_:
+            kwargs |= dict(enable_categorical=True, feature_types=self._feature_types())
         return XGBClassifier(**(kwargs | (self.params or {})))
+
+    def _feature_types(self) -> list[str] | None:
+        if not self.categorical_:
+            return None
+        return ["c" if j in self.categorical_ else "q" for j in range(self.n_features_in_)]
 
     def _iterations(self) -> int:
         return int(self.model_.get_booster().num_boosted_rounds())
@@ -100,7 +135,8 @@ class XGBoost(_Boosting):
         # DMatrix; build it explicitly: one host-to-device copy, then prediction on the GPU.
         from xgboost import DMatrix
 
-        proba = self.model_.get_booster().predict(DMatrix(X))
+        types = self._feature_types()
+        proba = self.model_.get_booster().predict(DMatrix(X, feature_types=types, enable_categorical=bool(types)))
         return np.stack([1 - proba, proba], 1) if proba.ndim == 1 else proba
 
 
@@ -115,6 +151,8 @@ class SpectralXGBoost(XGBoost):
     phase that is a polynomial of x (models/phases.py) enters the same way, as w.c and frac(w.c)
     of the lifted columns c.
     """
+
+    preprocessing = "spectral"  # numeric columns imputed, categoricals one-hot; the search reads numeric columns
 
     def __init__(
         self,
@@ -135,7 +173,8 @@ class SpectralXGBoost(XGBoost):
         self.lifted = lifted
 
     def _fit(self, task: FitTask) -> None:
-        from models.phases import Phases, find_phases
+        from models.phases import Phases
+        from models.preprocessing import find_numeric_phases
 
         start = time.perf_counter()
         X, y = task.X, task.y
@@ -144,12 +183,11 @@ class SpectralXGBoost(XGBoost):
         k = len(self.classes_)
         rng = np.random.default_rng(int(self.seed))
         self.phases_ = (
-            find_phases(
+            find_numeric_phases(
+                self,
                 Z,
                 y,
                 k,
-                self.mean_,
-                self.scale_,
                 n_peaks=self.n_peaks,
                 max_rows=self.max_rows,
                 max_pairs=self.max_pairs,
