@@ -9,7 +9,7 @@ import pandas as pd
 from bench import report
 
 TEXT = (
-    "Real data bundled with scikit-learn (`python -m bench run --suite real --out results/real`): no "
+    "Real tables (`python -m bench run --suite real --out results/real`; docs/real-data.md): no "
     "periodic structure is known in any of them, so this is where the spectral families must show that they "
     "stay close to the best family when their frequency search finds nothing to use."
 )
@@ -33,10 +33,17 @@ def datasets_table(df: pd.DataFrame) -> str:
                 "classes": shown,
                 "source": f"file, target {params['target']}, sha256 {params['sha256']}"
                 if "sha256" in params
-                else "scikit-learn",
+                else _source(dataset),
             }
         )
     return pd.DataFrame(rows).to_markdown(index=False)
+
+
+def _source(dataset: str) -> str:
+    from datasets import real
+
+    spec = real.TABLES.get(dataset)
+    return f"{spec.package} {spec.item}" if spec else "scikit-learn"
 
 
 def spectral_check(df: pd.DataFrame) -> str:
