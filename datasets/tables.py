@@ -1,16 +1,17 @@
-"""Real tables: a user's CSV or Parquet file, or a dataset scikit-learn ships inside its package.
+"""Real tables: a user's CSV or Parquet file, a dataset scikit-learn ships inside its package, or
+one of the packaged tables of datasets/real.py; all encoded here, the same way.
 
-Encoding, the same for every family (so a table compares models, not encodings):
-- numeric columns as they are (float64); booleans as 0/1;
-- text or categorical columns one-hot, one column per level, levels ordered by name; a column
-  with more than ``MAX_LEVELS`` levels keeps its ``MAX_LEVELS - 1`` most frequent ones and one
-  ``<other>`` column (CatBoost sees the same one-hot columns: its native categorical handling is
-  not used);
-- missing values are refused, naming the columns (fill or drop them first: how is a modelling
-  choice bench does not make for you);
+Encoding (what every family receives; each family then applies its own rule, models/preprocessing.py):
+- numeric columns as they are (float64), missing values as NaN; booleans as 0/1;
+- text or categorical columns as integer category codes 0..L-1 (levels ordered by name), missing
+  as NaN; their positions travel as ``categorical`` (the column kinds), so GBDTs can use them
+  natively and neural families one-hot them;
+- missing values are kept (NaN) unless ``refuse_missing`` (then refused, naming the columns);
+- duplicate column names are refused (pandas would rename a second ``label`` to ``label.1``, and
+  the target would reach the features under that name);
 - the label: any values with at least 2 rows per class, encoded 0..K-1 in sorted order, the
   original names kept (``class_names``). A float label with non-integer values (a regression
-  target) or a class of one row (free text, an id column) is refused.
+  target) or a class of one row (free text, an id column) is refused; rows without a label are dropped.
 
 A file's identity is its name and the SHA-256 of its bytes (``sha256``): a changed file is a new
 dataset, so resume never mixes two versions of it.
@@ -26,7 +27,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-MAX_LEVELS = 32
 SUFFIXES = {".csv": "csv", ".tsv": "csv", ".txt": "csv", ".parquet": "parquet", ".pq": "parquet"}
 # Bundled with scikit-learn (no download): name -> loader in sklearn.datasets (datasets.REAL).
 BUNDLED = {
@@ -48,6 +48,7 @@ class Table:
     class_names: tuple[str, ...]
     sha256: str
     notes: str  # how it was encoded, for the record and the tables
+    categorical: tuple[int, ...] = ()  # columns of X holding category codes 0..L-1 (NaN: missing)
 
 
 def sha256(path: Path) -> str:
@@ -58,10 +59,20 @@ def sha256(path: Path) -> str:
     return digest.hexdigest()[:16]
 
 
-def read_file(path: str | Path, target: str) -> Table:
+def read_file(path: str | Path, target: str, *, refuse_missing: bool = False) -> Table:
     """Load and encode a CSV or Parquet file; every problem is a ValueError of one line."""
     path = Path(path)
-    return _read_file(str(path.resolve()), target, *_stamp(path))
+    table = _read_file(str(path.resolve()), target, *_stamp(path))
+    if refuse_missing:
+        _refuse_missing(table, str(path))
+    return table
+
+
+def _refuse_missing(table: Table, source: str) -> None:
+    counts = np.isnan(table.X).sum(0)
+    if counts.any():
+        named = ", ".join(f"{n} ({k} missing)" for n, k in zip(table.feature_names, counts) if k)
+        raise ValueError(f"{source}: missing values in {named}; fill or drop them first")
 
 
 def _stamp(path: Path) -> tuple[int, int]:
@@ -81,17 +92,21 @@ def _read_file(path: str, target: str, _mtime: int, _size: int) -> Table:
         raise ValueError(f"--data {p}: unknown file type {p.suffix!r}; use .csv, .tsv or .parquet")
     if _size == 0:
         raise ValueError(f"--data {p}: the file is empty")
+    suffix = p.suffix.lower()
+    csv = {"sep": None, "engine": "python"} if suffix == ".txt" else {"sep": "\t" if suffix == ".tsv" else ","}
+    header = None  # a CSV's column names as written (pandas renames a repeated one: label -> label.1)
     try:
         if kind == "parquet":
             df = pd.read_parquet(p)
-        elif p.suffix.lower() == ".txt":  # delimiter sniffed
-            df = pd.read_csv(p, sep=None, engine="python")
-        else:
-            df = pd.read_csv(p, sep="\t" if p.suffix.lower() == ".tsv" else ",")
+        else:  # .txt: delimiter sniffed
+            df = pd.read_csv(p, **csv)
+            header = pd.read_csv(p, header=None, nrows=1, dtype=str, **csv).iloc[0].astype(str).tolist()
     except ImportError as exc:
         raise ValueError(f"--data {p}: reading Parquet needs pyarrow ({exc})") from None
     except Exception as exc:  # pandas / pyarrow parse errors have many types; all mean a bad file
         raise ValueError(f"--data {p}: not a readable {kind} file ({type(exc).__name__}: {exc})") from None
+    if header is not None:
+        _refuse_duplicates(header, f"--data {p}")
     return encode(df, target, name=p.stem, sha=sha256(p), source=str(p))
 
 
@@ -117,23 +132,39 @@ def encode(df: pd.DataFrame, target: str, *, name: str, sha: str, source: str) -
     """Features and label of a DataFrame as bench's arrays (see the module docstring for how)."""
     if df.shape[0] == 0:
         raise ValueError(f"{source}: no rows (only a header?)")
+    _refuse_duplicates([str(c) for c in df.columns], source)
     if target not in df.columns:
         shown = ", ".join(map(str, df.columns[:12])) + (" ..." if df.shape[1] > 12 else "")
         raise ValueError(f"{source}: no column {target!r} for --target; columns: {shown}")
     features = df.drop(columns=[target])
     if features.shape[1] == 0:
         raise ValueError(f"{source}: no feature columns besides the target {target!r}")
-    missing = df.isna().sum()
-    missing = missing[missing > 0]
-    if len(missing):
-        named = ", ".join(f"{c} ({k} missing)" for c, k in missing.items())
-        raise ValueError(f"{source}: missing values in {named}; fill or drop them first")
+    labelled = df[target].notna().to_numpy()
+    if not labelled.all():  # a row without a label says nothing to a classifier
+        df, features = df[labelled], features[labelled]
+        if df.shape[0] == 0:
+            raise ValueError(f"{source}: target {target!r} is empty in every row")
     y, class_names = _label(df[target], source)
-    X, names, notes = _features(features)
-    if not np.all(np.isfinite(X)):
-        bad = [n for n, col in zip(names, X.T) if not np.all(np.isfinite(col))]
+    X, names, notes, categorical = _features(features)
+    if np.isinf(X).any():
+        bad = [n for n, col in zip(names, X.T) if np.isinf(col).any()]
         raise ValueError(f"{source}: infinite values in {', '.join(bad[:5])}")
-    return Table(name, X, y, names, class_names, sha, notes)
+    missing = int(np.isnan(X).sum())
+    if missing:
+        notes += f"; {missing} missing cells (NaN) in {int(np.isnan(X).any(0).sum())} columns"
+    if not labelled.all():
+        notes += f"; {int((~labelled).sum())} rows without a label dropped"
+    return Table(name, X, y, names, class_names, sha, notes, categorical)
+
+
+def _refuse_duplicates(columns: list[str], source: str) -> None:
+    seen, repeated = set(), []
+    for c in columns:
+        if c in seen and c not in repeated:
+            repeated.append(c)
+        seen.add(c)
+    if repeated:
+        raise ValueError(f"{source}: duplicate column name(s) {', '.join(map(repr, repeated))}; rename them first")
 
 
 def _label(col: pd.Series, source: str) -> tuple[np.ndarray, tuple[str, ...]]:
@@ -156,25 +187,23 @@ def _label(col: pd.Series, source: str) -> tuple[np.ndarray, tuple[str, ...]]:
     return y.astype(np.int64), tuple(str(c) for c in classes)
 
 
-def _features(df: pd.DataFrame) -> tuple[np.ndarray, tuple[str, ...], str]:
-    columns, names, encoded = [], [], []
-    for name, col in df.items():
+def _features(df: pd.DataFrame) -> tuple[np.ndarray, tuple[str, ...], str, tuple[int, ...]]:
+    columns, names, encoded, categorical = [], [], [], []
+    for j, (name, col) in enumerate(df.items()):
+        names.append(str(name))
         if pd.api.types.is_bool_dtype(col) or pd.api.types.is_numeric_dtype(col):
-            columns.append(col.to_numpy(dtype=np.float64)[:, None])
-            names.append(str(name))
+            columns.append(col.to_numpy(dtype=np.float64, na_value=np.nan))
             continue
-        text = col.astype(str)
-        counts = text.value_counts()
-        kept = sorted(counts.index[: MAX_LEVELS - 1]) if len(counts) > MAX_LEVELS else sorted(counts.index)
-        onehot = np.stack([(text == level).to_numpy(np.float64) for level in kept], axis=1)
-        names += [f"{name}={level}" for level in kept]
-        if len(kept) < len(counts):
-            onehot = np.hstack([onehot, (~text.isin(kept)).to_numpy(np.float64)[:, None]])
-            names.append(f"{name}=<other>")
-        columns.append(onehot)
-        encoded.append(f"{name} ({len(counts)} levels)")
-    notes = f"one-hot: {', '.join(encoded)}" if encoded else "all numeric"
-    return np.hstack(columns), tuple(names), notes
+        present = col.notna().to_numpy()
+        text = col[present].astype(str).to_numpy()
+        levels, codes = np.unique(text, return_inverse=True)  # levels ordered by name
+        coded = np.full(len(col), np.nan)
+        coded[present] = codes
+        columns.append(coded)
+        categorical.append(j)
+        encoded.append(f"{name} ({len(levels)} levels)")
+    notes = f"categorical codes: {', '.join(encoded)}" if encoded else "all numeric"
+    return np.stack(columns, axis=1), tuple(names), notes, tuple(categorical)
 
 
 def draw(table: Table, n: int | None, seed: int) -> tuple[np.ndarray, np.ndarray]:

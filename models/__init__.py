@@ -29,6 +29,10 @@ _REGISTRY: dict[str, tuple[str, str]] = {
     "catboost": ("models.gbdt", "CatBoost"),
     "xgboost": ("models.gbdt", "XGBoost"),
     "spectral_xgboost": ("models.spectral.xgboost", "SpectralXGBoost"),
+    "lightgbm": ("models.peers", "LightGBM"),
+    "hist_gbt": ("models.peers", "HistGBT"),
+    "random_forest": ("models.peers", "RandomForest"),
+    "realmlp": ("models.peers", "RealMLP"),
 }
 NAMES: tuple[str, ...] = tuple(_REGISTRY)
 
@@ -43,8 +47,11 @@ def available() -> tuple[str, ...]:
 def check_names(names: list[str]) -> None:
     """Every name a built-in family or a plug-in that loads; else a ValueError of one line."""
     from models import plugins
+    from models.peers import missing_library
 
     for name in names:
+        if missing_library(name):  # before any compute: one line with the install command
+            raise ValueError(missing_library(name))
         if name not in _REGISTRY and not plugins.is_plugin(name):
             raise ValueError(
                 f"unknown model {name!r}; choose from {', '.join(available())}, or give a plug-in as package.module:factory"
@@ -54,7 +61,11 @@ def check_names(names: list[str]) -> None:
 
 
 def device_skip(name: str, device: str) -> str:
-    """Why a family does not run on ``device`` ('' when it does): plug-ins run on the CPU only."""
+    """Why a family does not run on ``device`` ('' when it does): plug-ins and some peers run on the CPU only."""
+    from models.peers import CPU_ONLY
+
+    if device == "cuda" and name in CPU_ONLY:
+        return CPU_ONLY[name]
     return "plug-in models run on the cpu only" if device == "cuda" and name not in _REGISTRY else ""
 
 

@@ -40,6 +40,8 @@ class FitTask:
     y_val: np.ndarray | None = None
     X_monitor: np.ndarray | None = None
     y_monitor: np.ndarray | None = None
+    categorical: tuple[int, ...] = ()  # columns holding category codes 0, 1, ... (NaN: missing)
+    real: bool = False  # rows of a real table: the family's whole preprocessing rule (models/preprocessing.py)
 
 
 def resolve_device(device: str) -> str:
@@ -72,27 +74,45 @@ def standard_scale(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 class BenchClassifier(ClassifierMixin, BaseEstimator, ABC):
-    """Base class: input checks, label encoding, ``classes_``, ``n_features_in_``."""
+    """Base class: input checks, label encoding, ``classes_``, ``n_features_in_``, and the family's
+    preprocessing rule (``preprocessing``, models/preprocessing.py; fitted as ``prep_``)."""
 
-    def fit(self, X, y, X_val=None, y_val=None, *, monitor=None):
+    preprocessing = "none"
+
+    def fit(self, X, y, X_val=None, y_val=None, *, monitor=None, categorical=(), real=False):
         """Fit on (X, y); (X_val, y_val) optionally used for early stopping; ``monitor=(X, y)``
-        records a held-out accuracy curve where the family supports it. Returns self."""
+        records a held-out accuracy curve where the family supports it; ``categorical``: columns
+        of X holding category codes; ``real``: rows of a real table. Returns self."""
         X_mon, y_mon = monitor if monitor is not None else (None, None)
-        self._fit(self.validate_task(FitTask(X, y, X_val, y_val, X_mon, y_mon)))
+        self._fit(self.validate_task(FitTask(X, y, X_val, y_val, X_mon, y_mon, tuple(categorical), real)))
         return self
 
     def validate_task(self, task: FitTask) -> FitTask:
-        """The task checked and encoded (sets ``classes_``, ``n_features_in_``)."""
-        X, y = validate_data(self, task.X, task.y, dtype=np.float64)
+        """The task checked, encoded and preprocessed (sets ``classes_``, ``n_features_in_``, ``prep_``)."""
+        from models import preprocessing
+
+        X, y = validate_data(self, task.X, task.y, dtype=np.float64, ensure_all_finite=self._finite())
         check_classification_targets(y)
         self.classes_, y_enc = np.unique(y, return_inverse=True)
+        self.prep_ = preprocessing.fit(self.preprocessing, X, task.categorical, real=task.real, seed=self.seed)
         X_val, y_val = (None, None) if task.X_val is None else self._encode(task.X_val, task.y_val, strict=True)
         X_mon, y_mon = (None, None) if task.X_monitor is None else self._encode(task.X_monitor, task.y_monitor)
-        return FitTask(X, y_enc.astype(np.int64), X_val, y_val, X_mon, y_mon)
+        X = self.prep_.transform(X)
+        return FitTask(X, y_enc.astype(np.int64), X_val, y_val, X_mon, y_mon, self.prep_.categorical_out, task.real)
+
+    def _finite(self):
+        return True if self.preprocessing == "none" else "allow-nan"
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = self.preprocessing != "none"
+        return tags
 
     def _encode(self, X, y, *, strict: bool = False) -> tuple[np.ndarray, np.ndarray]:
         """Rows and 0..K-1 labels of another set; unseen labels raise (``strict``) or are dropped."""
-        X = validate_data(self, X, reset=False, dtype=np.float64)
+        X = self.prep_.transform(
+            validate_data(self, X, reset=False, dtype=np.float64, ensure_all_finite=self._finite())
+        )
         y = np.asarray(y)
         known = np.isin(y, self.classes_)
         if strict and not known.all():
@@ -102,8 +122,8 @@ class BenchClassifier(ClassifierMixin, BaseEstimator, ABC):
     def predict_proba(self, X) -> np.ndarray:
         """Class probabilities, columns in the order of ``classes_``."""
         check_is_fitted(self, "classes_")
-        X = validate_data(self, X, reset=False, dtype=np.float64)
-        return self._predict_proba(X)
+        X = validate_data(self, X, reset=False, dtype=np.float64, ensure_all_finite=self._finite())
+        return self._predict_proba(self.prep_.transform(X))
 
     def predict(self, X) -> np.ndarray:
         """Most probable class label per row."""

@@ -33,4 +33,8 @@ TINY = {
     "catboost": {"params": {"iterations": 10}},
     "xgboost": {"params": {"n_estimators": 5}},
     "spectral_xgboost": {"params": {"n_estimators": 5}},
+    "lightgbm": {"params": {"n_estimators": 5}},
+    "hist_gbt": {"params": {"max_iter": 5}},
+    "random_forest": {"params": {"n_estimators": 5}},
+    "realmlp": {"params": {"n_epochs": 2, "hidden_sizes": [16, 16]}},
 }

@@ -118,7 +118,7 @@ def add_parsers(sub) -> None:
 
 
 def _list(args) -> int:
-    print("datasets:", ", ".join(datasets.NAMES), "(generated);", ", ".join(datasets.REAL), "(real, bundled)")
+    print("datasets:", ", ".join(datasets.NAMES), "(generated);", ", ".join(datasets.REAL), "(real)")
     print("models:  ", ", ".join(models.available()))
     for name, parts in suites.SUITES.items():
         print(f"suite {name}: " + "; ".join(s.description for s in parts))

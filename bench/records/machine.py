@@ -13,6 +13,7 @@ from pathlib import Path
 from bench import ROOT
 
 LIBRARIES = ("torch", "numpy", "scikit-learn", "catboost", "xgboost", "tabm", "rtdl_num_embeddings", "pandas")
+LIBRARIES += ("lightgbm", "pytabkit")  # the real suite's peers
 
 
 def usable_cores() -> int:

@@ -66,6 +66,9 @@ OPTIONAL: dict[str, str] = {
     "predict_repeats": "predict_proba calls timed; predict_s is their mean",
     "node": "Ray node id that ran the cell (--executor ray)",
     "class_names": "real data: the label's original values, class k is class_names[k]",
+    "dataset_sha256": "real data: SHA-256 (16 hex digits) of the table as loaded (a file: of its bytes)",
+    "preprocessing": "the family's preprocessing rule and what it did (models/preprocessing.py)",
+    "categorical_features": "columns CatBoost treated as categorical (cat_features)",
     "gpu_peak_mb": "torch's peak GPU memory during the group's fit (cuda cells; GBDT libraries not counted)",
 }
 REQUIRED = tuple(FIELDS)

@@ -10,7 +10,7 @@ from bench.records.frame import dataset_title, ok
 from bench.report.tables import accuracy_tables, failures_table, header
 
 TEXT = (
-    "Real data bundled with scikit-learn (`python -m bench run --suite real --out results/suites/real`): no "
+    "Real tables (`python -m bench run --suite real --out results/suites/real`; docs/real-data.md): no "
     "periodic structure is known in any of them, so this is where the spectral families must show that they "
     "stay close to the best family when their frequency search finds nothing to use."
 )
@@ -34,10 +34,17 @@ def datasets_table(df: pd.DataFrame) -> str:
                 "classes": shown,
                 "source": f"file, target {params['target']}, sha256 {params['sha256']}"
                 if "sha256" in params
-                else "scikit-learn",
+                else _source(dataset),
             }
         )
     return pd.DataFrame(rows).to_markdown(index=False)
+
+
+def _source(dataset: str) -> str:
+    from datasets import real
+
+    spec = real.TABLES.get(dataset)
+    return f"{spec.package} {spec.item}" if spec else "scikit-learn"
 
 
 def spectral_check(df: pd.DataFrame) -> str:

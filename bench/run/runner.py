@@ -87,6 +87,7 @@ def new_record(cell: Cell, threads: int, calibration: float | None = None, **fie
     names = datasets.class_names(cell.dataset, **cell.dataset_params)
     if names is not None:
         fields["class_names"] = list(names)
+        fields["dataset_sha256"] = datasets.checksum(cell.dataset, **cell.dataset_params)
     return schema.new(
         threads=threads,
         key=cell.key,
@@ -135,6 +136,8 @@ def _measure(record: dict, fitted: Fitted) -> dict:
     predict_s /= repeats
     check_probabilities(proba, len(y_test), len(est.classes_))
     info = est.fit_info()
+    if getattr(est, "prep_", None) is not None:
+        info["preprocessing"] = est.prep_.describe()
     epochs = info.pop("epochs", None) or info.get("iterations")
     samples = info.get("samples_seen")
     record.update(
@@ -179,9 +182,16 @@ def _fit_cells(cells: list[Cell], threads: int, batch: bool) -> list[Fitted]:
     """Fit the cells' estimators, batched as ``models.batch_plan`` says (or one by one), each batch timed."""
     data = [split(c) for c in cells]
     ests = [models.create(c.model, seed=c.seed, device=c.device, n_threads=threads, **c.model_params) for c in cells]
+    kinds = [  # column kinds and whether the rows are a real table: the families' preprocessing reads them
+        {
+            "categorical": datasets.categorical(c.dataset, **c.dataset_params),
+            "real": datasets.size(c.dataset, **c.dataset_params) is not None,
+        }
+        for c in cells
+    ]
     tasks = [
-        FitTask(X_tr, y_tr, X_monitor=X_te, y_monitor=y_te) if c.tag == "tta" else FitTask(X_tr, y_tr)
-        for c, (X_tr, X_te, y_tr, y_te) in zip(cells, data)
+        FitTask(X_tr, y_tr, X_monitor=X_te, y_monitor=y_te, **k) if c.tag == "tta" else FitTask(X_tr, y_tr, **k)
+        for c, k, (X_tr, X_te, y_tr, y_te) in zip(cells, kinds, data)
     ]
     plan = models.batch_plan(ests) if batch else [[i] for i in range(len(cells))]
     out = []

@@ -25,6 +25,7 @@ class NeuralClassifier(BenchClassifier):
     wins, all trained as one batched model); ``_train_config()`` says how to train.
     """
 
+    preprocessing = "quantile"  # models/preprocessing.py: PLR / TabM style
     batchable = True  # members can be stacked with trainer.stack (False: trained one at a time)
     standardize = True  # inputs scaled by training mean and std (a linear map keeps periodicity)
     select_after: int | None = None  # families with candidates take it as a hyperparameter

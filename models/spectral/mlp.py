@@ -42,7 +42,8 @@ from torch import Tensor, nn
 
 from models.mlp import MLP, mlp_layers
 from models.periodic import FourierFeatures
-from models.spectral.phases import Lift, find_phases
+from models.preprocessing import find_numeric_phases
+from models.spectral.phases import Lift
 from models.spectral.search import find_cut
 
 
@@ -71,6 +72,8 @@ class SteppedFourierFeatures(FourierFeatures):
 
 class SpectralMLP(MLP):
     """Periodic features at frequencies found in (X, y), trainable, + a ReLU MLP (see module doc)."""
+
+    preprocessing = "spectral"  # no rank transform; the search reads numeric columns only
 
     def __init__(
         self,
@@ -119,12 +122,11 @@ class SpectralMLP(MLP):
 
     def _build(self, d, n_classes, X, y, candidate) -> nn.Module:
         rng = candidate["rng"]
-        phases = find_phases(
+        phases = find_numeric_phases(
+            self,
             X,
             y,
             n_classes,
-            self.mean_,
-            self.scale_,
             n_peaks=self.n_peaks,
             max_rows=self.max_rows,
             max_pairs=self.max_pairs,

@@ -22,6 +22,8 @@ class SpectralXGBoost(XGBoost):
     frac(w.c) of the lifted columns c.
     """
 
+    preprocessing = "spectral"  # numeric columns imputed, categoricals one-hot; the search reads numeric columns
+
     def __init__(
         self,
         *,
@@ -41,7 +43,8 @@ class SpectralXGBoost(XGBoost):
         self.lifted = lifted
 
     def _fit(self, task: FitTask) -> None:
-        from models.spectral.phases import Phases, find_phases
+        from models.preprocessing import find_numeric_phases
+        from models.spectral.phases import Phases
 
         start = time.perf_counter()
         X, y = task.X, task.y
@@ -50,12 +53,11 @@ class SpectralXGBoost(XGBoost):
         k = len(self.classes_)
         rng = np.random.default_rng(int(self.seed))
         self.phases_ = (
-            find_phases(
+            find_numeric_phases(
+                self,
                 Z,
                 y,
                 k,
-                self.mean_,
-                self.scale_,
                 n_peaks=self.n_peaks,
                 max_rows=self.max_rows,
                 max_pairs=self.max_pairs,

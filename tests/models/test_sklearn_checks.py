@@ -23,6 +23,7 @@ EXPECTED = {
     "spectral_mlp": ACCURACY_CHECKS,
     "tabm": ACCURACY_CHECKS,
     "mlp": ACCURACY_CHECKS,
+    "realmlp": ACCURACY_CHECKS,
 }
 
 

@@ -22,18 +22,10 @@ def test_a_csv_is_encoded_as_documented():
     df = pd.read_csv(TINY)
     assert t.class_names == ("high", "low", "mid")  # sorted original names; class k is class_names[k]
     assert np.array_equal(np.asarray(t.class_names)[t.y], df.label.to_numpy())
-    assert t.feature_names == ("x1", "x2", "colour=blue", "colour=green", "colour=red", "flag")
-    assert np.array_equal(t.X[:, 4], (df.colour == "red").to_numpy(float))
-    assert np.array_equal(t.X[:, 5], df.flag.to_numpy(float))
+    assert t.feature_names == ("x1", "x2", "colour", "flag") and t.categorical == (2,)
+    assert np.array_equal(t.X[:, 2], df.colour.map({"blue": 0, "green": 1, "red": 2}).to_numpy(float))  # codes by name
+    assert np.array_equal(t.X[:, 3], df.flag.to_numpy(float))
     assert t.X.dtype == np.float64 and t.y.dtype == np.int64 and "colour (3 levels)" in t.notes
-
-
-def test_many_levels_keep_the_most_frequent_and_an_other_column():
-    levels = [f"c{i:02d}" for i in range(tables.MAX_LEVELS + 8)]
-    df = pd.DataFrame({"cat": levels * 3 + ["c00"] * 5, "y": [0, 1] * ((len(levels) * 3 + 5) // 2) + [0]})
-    t = tables.encode(df, "y", name="m", sha="x", source="m")
-    assert len(t.feature_names) == tables.MAX_LEVELS and t.feature_names[-1] == "cat=<other>"
-    assert "cat=c00" in t.feature_names and t.X.sum(1).tolist() == [1.0] * len(df)  # one-hot: one 1 per row
 
 
 def test_parquet_and_tsv_read_like_the_csv(tmp_path):
@@ -56,7 +48,7 @@ def test_parquet_and_tsv_read_like_the_csv(tmp_path):
         (b"a,label\n1,0.5\n2,1.5\n3,0.5\n", "label", "a regression target"),
         (b"a,label\n1,x\n2,y\n3,z\n4,x\n", "label", "class(es) with one row"),
         (b"a,label\n1,x\n2,x\n", "label", "a single class"),
-        (b"a,b,label\n1,,x\n2,3,y\n,4,x\n5,6,y\n", "label", "missing values in a (1 missing), b (1 missing)"),
+        (b"a,label,label\n1,x,x\n2,y,y\n3,x,x\n4,y,y\n", "label", "duplicate column name(s) 'label'"),
         (b"label\nx\ny\nx\ny\n", "label", "no feature columns"),
         (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00", "label", "not a readable csv file"),
     ],
@@ -112,13 +104,13 @@ def test_a_moved_file_is_the_same_dataset():
 
 
 def test_bundled_real_data_runs_whole_and_stratified():
-    for name in datasets.REAL:
+    for name in datasets.BUNDLED:
         X, y = datasets.generate(name, seed=0)
         assert len(X) == datasets.size(name) and datasets.n_classes(name) == len(np.unique(y))
         assert datasets.ceiling(name) is None and len(datasets.class_names(name)) == datasets.n_classes(name)
-    cells = suites.SUITES["real"][0].cells()
-    assert {(c.dataset, c.n) for c in cells} == {(n, datasets.size(n)) for n in datasets.REAL}
-    assert len(cells) == len(datasets.REAL) * len(models.NAMES) * 5
+    cells = suites.SUITES["real-tiny"][0].cells()
+    assert {(c.dataset, c.n) for c in cells} == {(n, datasets.size(n)) for n in datasets.BUNDLED}
+    assert len(cells) == len(datasets.BUNDLED) * len(models.NAMES) * 5
     wine = next(c for c in cells if c.dataset == "wine")
     _, _, y_train, y_test = runner.split(wine)
     y = datasets.generate("wine", seed=0)[1]

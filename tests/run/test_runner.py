@@ -41,11 +41,11 @@ def test_fit_batch_validates_each_task_and_batches_seeds():
 def test_a_failing_seed_in_a_batched_group_is_retried_alone(tmp_path, monkeypatch):
     real_split = runner.split
 
-    def poisoned(cell):  # seed 1's data holds a NaN: the batched fit fails, then each seed alone
+    def poisoned(cell):  # seed 1's data holds an inf (NaN is missing data now): fails batched, then alone
         X_train, X_test, y_train, y_test = real_split(cell)
         if cell.seed == 1:
             X_train = X_train.copy()
-            X_train[0, 0] = np.nan
+            X_train[0, 0] = np.inf
         return X_train, X_test, y_train, y_test
 
     monkeypatch.setattr(runner, "split", poisoned)
@@ -53,7 +53,7 @@ def test_a_failing_seed_in_a_batched_group_is_retried_alone(tmp_path, monkeypatc
     failed = runner.run(suite.cells(), tmp_path, runner.RunOptions(threads=1, progress=False))
     recs = {r["seed"]: r for r in _records(tmp_path / "records.jsonl")}
     assert failed == 1
-    assert recs[1]["status"] == "failed" and "NaN" in recs[1]["error"]
+    assert recs[1]["status"] == "failed" and "infinity" in recs[1]["error"]
     assert recs[0]["status"] == recs[2]["status"] == "ok"
     assert recs[0]["group_size"] == recs[2]["group_size"] == 1  # refitted alone
 
