@@ -105,7 +105,7 @@ TEXT = {
 
 def frames(df: pd.DataFrame, extra: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     """The records ranked: main, variants and real (the sweeps repeat the main tasks at other sizes)."""
-    return {"main": df} | {k: v for k, v in extra.items() if k in ("variants", "real")}
+    return {"main": df} | {k: v for k, v in extra.items() if k in ("variants", "real", "real-quick", "real-tiny")}
 
 
 def section(df: pd.DataFrame, extra: dict[str, pd.DataFrame], figure: str = "") -> str:

@@ -32,6 +32,8 @@ from bench.report.tables import (
 SUBFOLDERS = {
     "variants": "suites/variants",
     "real": "suites/real",
+    "real-quick": "suites/real-quick",
+    "real-tiny": "suites/real-tiny",
     "structure": "suites/structure",
     "sweep": "suites/sweep",
 }
@@ -43,6 +45,8 @@ SOURCES = {
     "results/suites/variants/": "python -m bench run --suite variants --out results/suites/variants",
     "results/suites/structure/": "python -m bench run --suite structure --out results/suites/structure",
     "results/suites/real/": "python -m bench run --suite real --out results/suites/real",
+    "results/suites/real-quick/": "python -m bench run --suite real-quick --out results/suites/real-quick",
+    "results/suites/real-tiny/": "python -m bench run --suite real-tiny --out results/suites/real-tiny",
     "results/suites/sweep/": "python -m bench sweep",
     "results/gate/baseline/": "python -m bench baseline",
     "results/gate/history/": "python -m bench history",
@@ -127,8 +131,9 @@ def page(df: pd.DataFrame, extra: dict[str, pd.DataFrame], figures: list[Path], 
                 ),
             )
         )
-    if "real" in extra:
-        sections.append(("Real data", real.section(extra["real"])))
+    for name in ("real", "real-quick", "real-tiny"):
+        if name in extra:
+            sections.append((f"Real data: `{name}`", real.section(extra[name], name)))
     sections.append(
         ("Leaderboard across tasks", leaderboard.section(df, extra, _figure("critical_difference.png", figures)))
     )

@@ -10,7 +10,7 @@ from bench.records.frame import dataset_title, ok
 from bench.report.tables import accuracy_tables, failures_table, header
 
 TEXT = (
-    "Real tables (`python -m bench run --suite real --out results/suites/real`; docs/real-data.md): no "
+    "Real tables (`python -m bench run --suite {suite} --out results/suites/{suite}`; docs/real-data.md): no "
     "periodic structure is known in any of them, so this is where the spectral families must show that they "
     "stay close to the best family when their frequency search finds nothing to use."
 )
@@ -72,7 +72,14 @@ def spectral_check(df: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
-def section(df: pd.DataFrame) -> str:
+def section(df: pd.DataFrame, suite: str = "real") -> str:
     failures = failures_table(df) if (df.status == "failed").any() else ""
-    parts = [TEXT, header(df), datasets_table(df), spectral_check(df), accuracy_tables(df), failures]
+    parts = [
+        TEXT.format(suite=suite),
+        header(df),
+        datasets_table(df),
+        spectral_check(df),
+        accuracy_tables(df),
+        failures,
+    ]
     return "\n\n".join(p for p in parts if p)
