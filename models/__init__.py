@@ -5,7 +5,7 @@
 >>> est.fit(X_train, y_train).predict(X_test)  # doctest: +SKIP
 
 A new family is one module (a :class:`models.base.BenchClassifier` subclass) plus one row
-in ``_REGISTRY`` below; see the README's example. Or, without touching bench, a plug-in: any
+in ``_REGISTRY`` below; see the example in docs/data-and-plugins.md. Or, without touching bench, a plug-in: any
 scikit-learn classifier named as ``package.module:factory`` or by a ``bench.models`` entry point
 (models/plugins.py).
 """

@@ -54,8 +54,8 @@ class PeriodicMLP(SigmaCandidates, MLP):
     needs the same frequency in both features' banks, and random draws seldom start close enough
     for AdamW's usual step size to get there. Small batches give the frequencies more steps per
     epoch. After ``select_after`` epochs each seed keeps only its best sigma so far (on
-    validation) and the others stop training. (Measured effects of each choice: README,
-    "Headline numbers"; of ``select_after``: results/bench_all_speed.md.)
+    validation) and the others stop training. (Measured effects of each choice: docs/findings.md,
+    "Headline numbers"; of ``select_after``: results/studies/bench_all_speed.md.)
     """
 
     def __init__(

@@ -48,8 +48,8 @@ def add_parsers(sub) -> None:
         action="append",
         default=[],
         metavar="PATH",
-        help="a CSV, TSV or Parquet file as a dataset (repeatable; each needs a --target); categorical columns "
-        "one-hot, missing values refused: see the README",
+        help="a CSV, TSV or Parquet file as a dataset (repeatable; each needs a --target); categorical columns and "
+        "missing values are handled per family kind: see docs/real-data.md",
     )
     p_run.add_argument(
         "--target",

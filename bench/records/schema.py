@@ -143,33 +143,31 @@ def upgrade(record: dict) -> dict:
     return record
 
 
-def check(record) -> dict:
-    """``record`` upgraded to this version if it is a bench record; else ValueError saying why."""
+def _check(record, required: tuple[str, ...], typed: tuple[str, ...]) -> dict:
     if not isinstance(record, dict):
         raise ValueError(f"a record is a JSON object, got {type(record).__name__}")
-    missing = [k for k in REQUIRED if k not in record]
+    missing = [k for k in required if k not in record]
     if missing:
         shown = ", ".join(missing[:4]) + (f" and {len(missing) - 4} more" if len(missing) > 4 else "")
         raise ValueError(f"record lacks {shown}")
     record = upgrade(record)
-    problem = _type_error(record, REQUIRED)
+    problem = _type_error(record, typed)
     if problem:
         raise ValueError(problem)
     return record
+
+
+def check(record) -> dict:
+    """``record`` upgraded to this version if it is a bench record; else ValueError saying why."""
+    return _check(record, REQUIRED, REQUIRED)
 
 
 def check_foreign(record) -> dict:
-    """A record another commit's bench wrote: upgraded, and the fields the gate reads checked."""
-    if not isinstance(record, dict):
-        raise ValueError(f"a record is a JSON object, got {type(record).__name__}")
-    missing = [k for k in FOREIGN_FIELDS if k not in record]
-    if missing:
-        raise ValueError(f"record lacks {', '.join(missing)}")
-    record = upgrade(record | {"schema": record.get("schema", 1)})
-    problem = _type_error(record, FOREIGN_FIELDS + FOREIGN_OK_NUMBERS)
-    if problem:
-        raise ValueError(problem)
-    return record
+    """A record another commit's bench wrote: upgraded (records before the version field count as
+    version 1), and only the fields the gate reads checked."""
+    if isinstance(record, dict) and "schema" not in record:
+        record = record | {"schema": 1}
+    return _check(record, FOREIGN_FIELDS, FOREIGN_FIELDS + FOREIGN_OK_NUMBERS)
 
 
 def new(*, threads: int, **fields) -> dict:
