@@ -154,4 +154,4 @@ def test_sigkill_on_the_kth_record(tmp_path, isolate):
         _check(folder, before, keys)
         shutil.rmtree(folder / "figures", ignore_errors=True)
     assert sentinel.read_text() == "mine\n"
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["run0", "run1", "run2", "run3", "user_file.txt"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run1", "run3", "run5", "user_file.txt"]

@@ -31,13 +31,13 @@ def df():
 
 def _as_cuda(monkeypatch, est):
     monkeypatch.setattr(torch.cuda, "current_device", lambda: 0)
-    est.device_ = "cuda"
+    est.device_, est.categorical_ = "cuda", ()  # what _fit sets before it makes the model
     return est
 
 
 def test_catboost_is_the_same_model_on_both_devices_on_one_bounded_gpu(monkeypatch):
     cpu = models.create("catboost", seed=0, device="cpu")
-    cpu.device_ = "cpu"
+    cpu.device_, cpu.categorical_ = "cpu", ()
     params_cpu = cpu._make_model().get_params()
     params_gpu = _as_cuda(monkeypatch, models.create("catboost", seed=0))._make_model().get_params()
     assert params_cpu["border_count"] == params_gpu["border_count"] == 254  # the GPU default would be 128
@@ -56,7 +56,7 @@ def test_catboost_predicts_on_the_gpu_and_says_so(monkeypatch):
 
     est.classes_, est.model_, est.n_iterations_ = (
         np.array([0, 1]),
-        types.SimpleNamespace(predict_proba=predict_proba),
+        types.SimpleNamespace(predict_proba=predict_proba, get_cat_feature_indices=lambda: []),
         3,
     )
     est._predict_proba(np.zeros((4, 2)))

@@ -110,11 +110,3 @@ def test_throughput_table_reports_ratios_measured_in_one_run(tmp_path):
     assert ratios["seed's net, steps/s: our trainer, one net vs seed loop (DataLoader)"] == "4.00"
     assert ratios["seed's net, steps/s: our trainer, one net vs bare loop (tensor rows)"] == "2.00"
     assert ratios["seed's net, steps/s: our trainer, 5 seeds as one batched model vs bare loop (tensor rows)"] == "5.00"
-
-
-@pytest.mark.slow
-def test_throughput_command_runs(tmp_path):
-    from bench import cli
-
-    assert cli.main(["throughput", "--quick", "--threads", "1", "--out", str(tmp_path / "t.md")]) == 0
-    assert "batched vs sequential" in (tmp_path / "t.md").read_text()
