@@ -7,6 +7,7 @@ its cost). Everything here sees only (X, y): no constant of the generator.
 from __future__ import annotations
 
 import itertools
+import math
 
 import numpy as np
 import scipy.fft
@@ -116,15 +117,15 @@ def find_frequencies(
     if d == 1:
         found, floor = _scan(U, Yc, span, [(0,)], LINE_GRID, n_peaks)
     elif pairs:
-        groups = _subset(list(itertools.combinations(range(d), 2)), max_pairs, rng)
+        groups = sample_groups(d, 2, max_pairs, rng)
         few = len(groups) <= FINE_PAIRS
         grid = PAIR_GRID if few else COARSE_PAIR_GRID
         found, floor = _scan(U, Yc, span, groups, grid, n_peaks)
         if few and (not _has_peak(found, floor) or _aliased(X, Yc, found[0])):
             found, floor = _scan(U, Yc, span, groups, FINER * grid, n_peaks)  # a pattern finer than the grid?
     if d >= 3 and not _has_peak(found, floor):
-        groups = triples if triples is not None else list(itertools.combinations(range(d), 3))
-        found, floor = _scan(U, Yc, span, _subset(groups, max_triples, rng), TRIPLE_GRID, n_peaks)
+        groups = _subset(triples, max_triples, rng) if triples is not None else sample_groups(d, 3, max_triples, rng)
+        found, floor = _scan(U, Yc, span, groups, TRIPLE_GRID, n_peaks)
     # Weak peaks are noise (pairs of irrelevant features, label noise): keep those near the top
     # and above what labels independent of X would reach somewhere on the grid.
     peaks: list[np.ndarray] = []
@@ -169,6 +170,40 @@ def _subset(groups: list[tuple], cap: int, rng: np.random.Generator) -> list[tup
     if len(groups) <= cap:
         return groups
     return [groups[i] for i in sorted(rng.choice(len(groups), cap, replace=False))]
+
+
+def sample_groups(d: int, size: int, cap: int, rng: np.random.Generator) -> list[tuple[int, ...]]:
+    """Every ``size``-subset of range(d) in itertools.combinations order, or a random ``cap`` of them.
+
+    Memory and time O(cap * size * log d), never O(C(d, size)): a random ``cap`` of the ranks
+    0..C(d, size) - 1 is drawn (numpy draws few of many by rejection, without a permutation of
+    all), then each rank is unranked into its combination. The draw is the one ``_subset`` made on
+    the full list, so the groups are identical to enumerating and subsetting (tested).
+    """
+    total = math.comb(d, size)
+    if total <= cap:
+        return list(itertools.combinations(range(d), size))
+    ranks = sorted(int(r) for r in rng.choice(total, cap, replace=False))
+    return [_unrank(r, d, size) for r in ranks]
+
+
+def _unrank(rank: int, d: int, size: int) -> tuple[int, ...]:
+    """The ``rank``-th (0-based) ``size``-subset of range(d) in lexicographic order."""
+    out, start = [], 0
+    for k in range(size, 0, -1):
+        # Subsets (of range(start, d), k elements) whose first element is below c: C(d - start, k) - C(d - c, k).
+        # The first element is the smallest c with rank < C(d - start, k) - C(d - c - 1, k).
+        lo, hi, whole = start, d - k, math.comb(d - start, k)
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if rank < whole - math.comb(d - mid - 1, k):
+                hi = mid
+            else:
+                lo = mid + 1
+        rank -= whole - math.comb(d - lo, k)
+        out.append(lo)
+        start = lo + 1
+    return tuple(out)
 
 
 def _scan(U, Yc, span, groups, grid, n_peaks) -> tuple[list, float]:
