@@ -124,7 +124,7 @@ def find_phases(
     monomials = dictionary(d)
     raw = lift(Z * scale + mean, monomials)
     lo, hi = raw.min(0), raw.max(0)
-    span = np.where(hi > lo, hi - lo, 1.0)
+    span = _spans(lo, hi, np.abs(Z * scale + mean).max(0), monomials)
     poly = Phases(np.zeros((n_peaks, len(monomials))), monomials, mean, scale, lo, span)
     D = (raw - lo) / span  # = poly.columns(Z), without lifting a second time
     triples = _raw_pair_triples(monomials, d)
@@ -140,6 +140,19 @@ def find_phases(
         if (better := explained(D_sample, y_sample, n_classes, three[0])) > score:
             poly.omegas, score = three, better
     return poly if score > base else linear
+
+
+def _spans(lo: np.ndarray, hi: np.ndarray, magnitude: np.ndarray, monomials) -> np.ndarray:
+    """Min-max spans of the dictionary's columns; 1 where a column is constant up to round-off.
+
+    The raw features are rebuilt from standardised rows (z * scale + mean), so a product that is
+    exactly 0 (two one-hot columns of one categorical) comes back as +-3e-17. Dividing by such a
+    span turned float32 round-off at predict time into values of 1e9: the network's loss started
+    at 6e6 and one seed of a one-hot dataset fell to chance. A span below 1e-9 of the column's
+    scale (the product of its features' largest |x|) is round-off, not variation.
+    """
+    scale = np.array([np.prod(magnitude[list(m)]) for m in monomials])
+    return np.where(hi - lo > 1e-9 * np.maximum(scale, np.finfo(float).tiny), hi - lo, 1.0)
 
 
 def _raw_pair_triples(monomials, d: int, raw_pairs: list[tuple[int, int]] | None = None) -> list[tuple[int, ...]]:
