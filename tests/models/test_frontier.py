@@ -47,3 +47,22 @@ def test_frontier_generators_are_reproducible_and_shaped():
         assert X1.shape == (100, 2) and np.array_equal(y1, y2) and np.array_equal(X1, X2)
     with pytest.raises(ValueError):
         datasets.generate("warp_mod", n=10, warp="sqrt")
+
+
+def _phases(X, y, n_classes, seed):
+    mean, scale = standard_scale(X)
+    return find_phases((X - mean) / scale, y, n_classes, mean, scale, harmonics=False, rng=np.random.default_rng(seed))
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_a_sparse_phase_among_50_features_is_found_by_screening_every_pair(seed):
+    # x0 + x1 among 50 features is one pair of 1,225; a random 200 of them missed it (chance level).
+    X, y = datasets.generate("sum_mod", n=1600, seed=seed, n_noise_features=48)
+    omega = _phases(X, y, 3, seed).omegas[0]
+    assert np.flatnonzero(omega).tolist() == [0, 1]
+
+
+def test_screening_keeps_no_phase_for_labels_independent_of_x():
+    rng = np.random.default_rng(5)
+    X, y = rng.random((1600, 50)), rng.integers(0, 3, 1600)
+    assert not np.any(_phases(X, y, 3, 5).omegas)
