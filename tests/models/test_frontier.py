@@ -66,3 +66,17 @@ def test_screening_keeps_no_phase_for_labels_independent_of_x():
     rng = np.random.default_rng(5)
     X, y = rng.random((1600, 50)), rng.integers(0, 3, 1600)
     assert not np.any(_phases(X, y, 3, 5).omegas)
+
+
+def test_a_four_term_ring_off_the_origin_is_grown_from_a_partial_phase():
+    # (x0 - 0.4)^2 + (x1 - 0.6)^2 up to a constant: four dictionary terms; the pairs and triples
+    # found (x1, x1^2) only, which explains 0.13 of H(y). Growing it adds x0 and x0^2.
+    from models.spectral.phases import explained
+
+    terms = [[1.0, [0, 0]], [1.0, [1, 1]], [-0.8, [0]], [-1.2, [1]]]
+    X, y = datasets.generate("poly_mod", n=1600, seed=1, terms=terms, scale=30.0, n_classes=3)
+    phases = _phases(X, y, 3, 1)
+    mean, scale = standard_scale(X)
+    omega = phases.omegas[0]
+    assert phases.describe() is not None and {phases.describe()[j] for j in np.flatnonzero(omega)} == {"x0", "x1", "x0^2", "x1^2"}
+    assert explained(phases.columns((X - mean) / scale), y, 3, omega) > 0.8
