@@ -32,6 +32,8 @@ _GENERATORS: dict[str, Callable[..., tuple[np.ndarray, np.ndarray]]] = {
     "sum_bin": synthetic.sum_bin,
     "sum_mod": synthetic.sum_mod,
     "poly_mod": synthetic.poly_mod,
+    "warp_mod": synthetic.warp_mod,
+    "cat_mod": synthetic.cat_mod,
 }
 NAMES: tuple[str, ...] = tuple(_GENERATORS)
 SEED: tuple[str, ...] = ("sum_bin", "sum_mod")  # the seed thread's two datasets: the default everywhere

@@ -5,6 +5,12 @@ X ~ U[0, 1)^d (float64). The label depends on s = sum_j w_j * x_j over the first
 - ``sum_bin``: number of thresholds <= s (the seed's ``sum_bin_label`` with (0.807, 1.169)).
 - ``poly_mod``: floor(scale * p(x)) mod n_classes for a polynomial p = sum_k c_k prod_{i in m_k} x_i
   given as ``terms`` ((c_k, m_k), ...): stripes whose phase is not linear in x.
+- ``warp_mod``: floor(scale * (g(x0) + sum_j w_j x_{j+1})) mod n_classes with a monotone warp g of
+  x0 (``warp``: "power" x^p, "log" log(1 + a x) / log(1 + a), "exp" (e^(a x) - 1) / (e^a - 1)) and an
+  optional smooth wiggle ``wiggle`` * sin(2 pi ``wiggle_cycles`` x0) added to the phase;
+- ``cat_mod``: ``n_numeric`` U[0, 1) features then the one-hot columns of a categorical feature with
+  ``n_categories`` levels; label = floor(scale * sum of the numeric features + offset_c) mod
+  n_classes, the per-category offsets drawn once per dataset from U[0, n_classes).
 ``n_noise_features`` appends irrelevant U[0, 1) columns; ``label_noise`` replaces that fraction of
 labels by uniformly drawn classes (so a perfect model scores 1 - p (K - 1) / K).
 """
@@ -18,6 +24,19 @@ import numpy as np
 DEFAULTS: dict[str, dict] = {
     "sum_mod": {"n_classes": 3, "scale": 100.0, "weights": (1.0, 1.0), "n_noise_features": 0, "label_noise": 0.0},
     "sum_bin": {"thresholds": (0.807, 1.169), "weights": (1.0, 1.0), "n_noise_features": 0, "label_noise": 0.0},
+    "warp_mod": {
+        "warp": "power",
+        "power": 3.0,
+        "rate": 5.0,
+        "wiggle": 0.0,
+        "wiggle_cycles": 2.0,
+        "weights": (1.0,),
+        "scale": 20.0,
+        "n_classes": 3,
+        "n_noise_features": 0,
+        "label_noise": 0.0,
+    },
+    "cat_mod": {"n_numeric": 2, "n_categories": 4, "scale": 30.0, "n_classes": 3, "n_noise_features": 0, "label_noise": 0.0},
     "poly_mod": {
         "terms": ((1.0, (1, 1)), (0.5, (0,))),
         "scale": 25.0,
@@ -140,6 +159,81 @@ def poly_mod(
     for c, m in terms:
         p = p + c * np.prod(signal[:, list(m)], axis=1)
     y = np.mod(np.floor(p * scale).astype(np.int64), int(n_classes))
+    return X, _add_label_noise(y, int(n_classes), float(label_noise), rng)
+
+
+def _check_mod(n_classes: int, scale: float) -> None:
+    if int(n_classes) != n_classes or n_classes < 2:
+        raise ValueError(f"n_classes must be an integer >= 2, got {n_classes!r}")
+    if not np.isfinite(scale) or scale <= 0 or scale >= 2**40:
+        raise ValueError(f"scale must be a positive finite number below 2**40, got {scale!r}")
+
+
+def warp_mod(
+    n: int,
+    rng: np.random.Generator,
+    *,
+    warp: str = "power",
+    power: float = 3.0,
+    rate: float = 5.0,
+    wiggle: float = 0.0,
+    wiggle_cycles: float = 2.0,
+    weights: Sequence[float] = (1.0,),
+    scale: float = 20.0,
+    n_classes: int = 3,
+    n_noise_features: int = 0,
+    label_noise: float = 0.0,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Stripes along a warped axis: label = floor(scale * (g(x0) + wiggle sin(2 pi c x0) + w.x[1:])) mod K.
+
+    g maps [0, 1] onto [0, 1] monotonically: "power" x^power, "log" log(1 + rate x) / log(1 + rate),
+    "exp" (exp(rate x) - 1) / (exp(rate) - 1); none of them (power > 2) is in a degree-2 dictionary.
+    """
+    weights = _check_common(weights, n_noise_features, label_noise)
+    _check_mod(n_classes, scale)
+    if warp not in ("power", "log", "exp"):
+        raise ValueError(f"warp must be 'power', 'log' or 'exp', got {warp!r}")
+    if not (np.isfinite(power) and power > 0 and np.isfinite(rate) and rate > 0 and np.isfinite(wiggle)):
+        raise ValueError(f"power and rate must be positive and wiggle finite, got {power!r}, {rate!r}, {wiggle!r}")
+    X, signal = _features(n, rng, 1 + len(weights), n_noise_features)
+    x0 = signal[:, 0]
+    g = {
+        "power": lambda: x0**power,
+        "log": lambda: np.log1p(rate * x0) / np.log1p(rate),
+        "exp": lambda: np.expm1(rate * x0) / np.expm1(rate),
+    }[warp]()
+    phase = g + wiggle * np.sin(2 * np.pi * wiggle_cycles * x0) + _weighted_sum(signal[:, 1:], weights)
+    y = np.mod(np.floor(phase * scale).astype(np.int64), int(n_classes))
+    return X, _add_label_noise(y, int(n_classes), float(label_noise), rng)
+
+
+def cat_mod(
+    n: int,
+    rng: np.random.Generator,
+    *,
+    n_numeric: int = 2,
+    n_categories: int = 4,
+    scale: float = 30.0,
+    n_classes: int = 3,
+    n_noise_features: int = 0,
+    label_noise: float = 0.0,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Stripes along the sum of ``n_numeric`` features, shifted per category of a one-hot feature.
+
+    Columns: the numeric features, the ``n_categories`` one-hot columns (0.0 / 1.0), then noise.
+    label = floor(scale * sum(numeric) + offset[category]) mod n_classes, offsets ~ U[0, n_classes).
+    """
+    _check_common([1.0], n_noise_features, label_noise)
+    _check_mod(n_classes, scale)
+    if int(n_numeric) != n_numeric or n_numeric < 1 or int(n_categories) != n_categories or n_categories < 2:
+        raise ValueError(f"n_numeric must be >= 1 and n_categories >= 2, got {n_numeric!r}, {n_categories!r}")
+    offsets = rng.random(int(n_categories)) * n_classes
+    numeric = rng.random((n, int(n_numeric)))
+    category = rng.integers(0, int(n_categories), n)
+    onehot = np.eye(int(n_categories))[category]
+    X = np.hstack([numeric, onehot, rng.random((n, int(n_noise_features)))])
+    s = _weighted_sum(numeric, (1.0,) * int(n_numeric))
+    y = np.mod(np.floor(s * scale + offsets[category]).astype(np.int64), int(n_classes))
     return X, _add_label_noise(y, int(n_classes), float(label_noise), rng)
 
 

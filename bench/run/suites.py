@@ -160,6 +160,25 @@ VARIANTS = [
 ]
 
 
+# frontier (issue 28): periodic structure the structure suite's search does not reach. Four classes:
+# a sparse phase in high dimension, four-term rings around a point off the origin, axes warped outside
+# the degree-2 dictionary, phase offsets per category of a one-hot feature; a threshold control.
+FRONTIER = [
+    ("sum_mod", {"n_noise_features": 48}),  # x0 + x1 among 50 features
+    ("sum_mod", {"n_noise_features": 98}),  # among 100
+    ("sum_mod", {"weights": (1.0, -0.5), "scale": 60.0, "n_noise_features": 48}),
+    ("poly_mod", {"terms": [[1.0, [0, 0]], [1.0, [1, 1]], [-0.8, [0]], [-1.2, [1]]], "scale": 30.0, "n_classes": 3}),
+    ("poly_mod", {"terms": [[1.0, [0, 0]], [1.0, [1, 1]], [-0.6, [0]], [-0.6, [1]]], "scale": 25.0, "n_classes": 2}),
+    ("warp_mod", {"warp": "power", "power": 3.0}),
+    ("warp_mod", {"warp": "log", "rate": 20.0}),
+    ("warp_mod", {"warp": "exp", "rate": 3.0}),
+    ("warp_mod", {"warp": "power", "power": 1.0, "wiggle": 0.05, "wiggle_cycles": 2.0}),
+    ("cat_mod", {}),
+    ("cat_mod", {"n_categories": 8, "scale": 20.0}),
+    ("cat_mod", {"n_numeric": 1, "n_categories": 3, "scale": 40.0, "n_noise_features": 2}),
+    ("sum_bin", {"n_noise_features": 8}),  # control: a plain threshold label
+]  # fmt: skip
+
 # real-quick: small tables (<= 2,380 rows) covering categoricals (german, hmda, credit_card), missing values
 # (biopsy) and more than two classes (vehicle); measured at most 10 minutes on the 2-core machine
 REAL_QUICK = ["german", "biopsy", "vehicle", "hmda", "credit_card"]
@@ -178,6 +197,10 @@ SUITES: dict[str, list[Suite]] = {
     "quick": [
         Suite("quick", "regression-gate suite: seed datasets, n=2000, seeds fitted one by one", SEED_DATASETS, [2000],
               ["mlp", "spectral_mlp", "xgboost"], [0, 1, 2, 3], devices=["cpu"], batch_seeds=False)
+    ],
+    "frontier": [
+        Suite("frontier", "issue 28: sparse phases in high d, four-term rings, warped axes, one-hot offsets, n=2000",
+              FRONTIER, [2000], ["spectral_mlp", "spectral_xgboost", "xgboost", "catboost"], FIVE_SEEDS)
     ],
     "variants": [
         Suite("variants", "sum_mod/sum_bin variants, n=2000", VARIANTS, [2000],

@@ -124,7 +124,7 @@ def find_phases(
     monomials = dictionary(d)
     raw = lift(Z * scale + mean, monomials)
     lo, hi = raw.min(0), raw.max(0)
-    span = np.where(hi > lo, hi - lo, 1.0)
+    span = _spans(lo, hi, np.abs(Z * scale + mean).max(0), monomials)
     poly = Phases(np.zeros((n_peaks, len(monomials))), monomials, mean, scale, lo, span)
     D = (raw - lo) / span  # = poly.columns(Z), without lifting a second time
     triples = _raw_pair_triples(monomials, d)
@@ -139,7 +139,88 @@ def find_phases(
         three = find_frequencies(D, y, n_classes, triples=extend, pairs=False, max_refined=1, rng=rng, **search)
         if (better := explained(D_sample, y_sample, n_classes, three[0])) > score:
             poly.omegas, score = three, better
+    # Still less than EXPLAINED: the phase may have more terms than the pairs and triples reach
+    # (rings around a point off the origin: x0^2 + x1^2 + a x0 + b x1). Grow it (see grow_phase).
+    if score < EXPLAINED and np.any(poly.omegas[0]):
+        grown = grow_phase(D, y, n_classes, poly.omegas[0])
+        if grown is not None:
+            poly.omegas = np.vstack([grown, poly.omegas[:-1]])
+            score = explained(D_sample, y_sample, n_classes, grown)
     return poly if score > base else linear
+
+
+GROW_GRID = 256  # cells per axis of the demodulated pair transforms
+GROW_STEPS = 3  # terms (pairs of columns) added at most
+GROW_GAIN = 0.05  # share of H(y) a growth step must add on the held-out rows to be kept
+
+
+def grow_phase(C: np.ndarray, y: np.ndarray, n_classes: int, omega: np.ndarray, *, seed: int = 0) -> np.ndarray | None:
+    """Forward selection over dictionary columns C: add the pair of columns whose frequency best
+    explains what the phase ``omega`` leaves, while the held-out share of H(y) grows.
+
+    The labels are demodulated by the current phase t (Y_c exp(-2 pi i t)): what t leaves is then a
+    plain periodogram peak over the columns it does not use yet, found on the same binned grid
+    (every pair of unused columns, one complex FFT each). The candidate is refined by the
+    conditional entropy of the labels given its phase on a quarter of the rows held out inside
+    the training set (never the test split), and kept only if it explains ``GROW_GAIN`` more of
+    H(y) on the other three quarters; None when no step is kept. Cost: at most GROW_STEPS x
+    C(m, 2) FFTs of GROW_GRID^2 (m <= 27 columns at d = 6).
+    """
+    from models.spectral.search import _centred_onehot, _refine_by_phase
+
+    order = np.random.default_rng(seed).permutation(len(y))
+    fit_rows, held = order[: len(y) * 3 // 4], order[len(y) * 3 // 4 :]
+    Yc = _centred_onehot(y[fit_rows], n_classes)
+    U = C[fit_rows]
+    score = explained(C[held], y[held], n_classes, omega)
+    kept = None
+    for _ in range(GROW_STEPS):
+        t = U @ omega
+        W = Yc * np.exp(-2j * np.pi * t)[:, None]
+        unused = [j for j in range(C.shape[1]) if omega[j] == 0]
+        best = (0.0, None)
+        cells = np.minimum((U * GROW_GRID).astype(np.int64), GROW_GRID - 1)
+        for a, b in itertools.combinations(unused, 2):
+            flat = cells[:, a] * GROW_GRID + cells[:, b]
+            power = 0.0
+            for c in range(n_classes):
+                h = np.bincount(flat, weights=W[:, c].real, minlength=GROW_GRID**2) + 1j * np.bincount(
+                    flat, weights=W[:, c].imag, minlength=GROW_GRID**2
+                )
+                power = power + np.abs(np.fft.fft2(h.reshape(GROW_GRID, GROW_GRID))) ** 2
+            power[0, 0] = 0.0
+            i, k = np.unravel_index(np.argmax(power), power.shape)
+            if power[i, k] > best[0]:
+                f = np.fft.fftfreq(GROW_GRID, 1 / GROW_GRID)
+                best = (power[i, k], (a, b, f[i], f[k]))
+        if best[1] is None:
+            break
+        a, b, fa, fb = best[1]
+        cand = omega.copy()
+        cand[a], cand[b] = fa, fb
+        dims = list(np.flatnonzero(cand))
+        cand = _refine_by_phase(U, y[fit_rows], n_classes, cand, [a, b], np.full(2, 1.0), rounds=4)
+        for _sweep in range(2):  # then every coefficient in turn (a joint grid over 4+ terms is too large)
+            for j in dims:
+                cand = _refine_by_phase(U, y[fit_rows], n_classes, cand, [j], np.full(1, 0.5), rounds=4)
+        new = explained(C[held], y[held], n_classes, cand)
+        if new < score + GROW_GAIN:
+            break
+        omega, score, kept = cand, new, cand
+    return kept
+
+
+def _spans(lo: np.ndarray, hi: np.ndarray, magnitude: np.ndarray, monomials) -> np.ndarray:
+    """Min-max spans of the dictionary's columns; 1 where a column is constant up to round-off.
+
+    The raw features are rebuilt from standardised rows (z * scale + mean), so a product that is
+    exactly 0 (two one-hot columns of one categorical) comes back as +-3e-17. Dividing by such a
+    span turned float32 round-off at predict time into values of 1e9: the network's loss started
+    at 6e6 and one seed of a one-hot dataset fell to chance. A span below 1e-9 of the column's
+    scale (the product of its features' largest |x|) is round-off, not variation.
+    """
+    scale = np.array([np.prod(magnitude[list(m)]) for m in monomials])
+    return np.where(hi - lo > 1e-9 * np.maximum(scale, np.finfo(float).tiny), hi - lo, 1.0)
 
 
 def _raw_pair_triples(monomials, d: int, raw_pairs: list[tuple[int, int]] | None = None) -> list[tuple[int, ...]]:

@@ -7,6 +7,7 @@ its cost). Everything here sees only (X, y): no constant of the generator.
 from __future__ import annotations
 
 import itertools
+import math
 
 import numpy as np
 import scipy.fft
@@ -17,6 +18,8 @@ PAIR_GRID = 512  # few pairs (<= FINE_PAIRS): the finer grid, and a FINER x resc
 COARSE_PAIR_GRID = 256  # many pairs: bounded cost
 FINE_PAIRS = 20
 FINER = 4
+SCREEN_PAIRS = 5000  # pairs ranked by one batched grid transform each (every pair up to d = 100): ~1.9 ms a pair
+SCREEN_CHUNK = 16  # pairs per batched transform: bounds the (chunk, G, G) histograms (~4 MB each)
 TRIPLE_GRID = 128  # cells per axis for triples: resolves up to 64 cycles per feature range
 ALIAS_POWER = 0.25  # a real peak keeps ~40% of its grid power in the exact transform; an alias far less
 SAME_PEAK_BINS = 2.0  # peaks closer than this many grid bins are one peak seen from two groups
@@ -89,6 +92,7 @@ def find_frequencies(
     n_peaks: int = 4,
     max_rows: int = 20000,
     max_pairs: int = 200,
+    screen_pairs: int = SCREEN_PAIRS,
     max_triples: int = 60,
     min_relative_power: float = 0.05,
     harmonics: bool = True,
@@ -99,7 +103,8 @@ def find_frequencies(
 ) -> np.ndarray:
     """Frequency vectors (n_peaks, d), cycles per unit of X, where the labels' energy peaks.
 
-    Feature pairs first; if no pair shows a peak above the noise floor and d >= 3, triples
+    Feature pairs first (more than ``max_pairs``: up to ``screen_pairs`` screened by their strongest
+    grid power, a random subset beyond, and the top ``max_pairs`` scanned); if no pair shows a peak above the noise floor and d >= 3, triples
     (a pattern along x0 + x1 + x2 averages away in every pair's marginal): ``triples`` when given,
     else a random ``max_triples`` of all; without ``pairs``, triples only. At most ``max_refined``
     peaks (default ``n_peaks``) are refined and kept; with ``harmonics``, rows left over go to
@@ -116,15 +121,25 @@ def find_frequencies(
     if d == 1:
         found, floor = _scan(U, Yc, span, [(0,)], LINE_GRID, n_peaks)
     elif pairs:
-        groups = _subset(list(itertools.combinations(range(d), 2)), max_pairs, rng)
-        few = len(groups) <= FINE_PAIRS
-        grid = PAIR_GRID if few else COARSE_PAIR_GRID
-        found, floor = _scan(U, Yc, span, groups, grid, n_peaks)
+        if math.comb(d, 2) > max_pairs and screen_pairs > max_pairs:
+            # Many pairs: rank up to screen_pairs of them by their strongest grid power, scan the
+            # top max_pairs, with the noise floor of every pair screened (a sparse phase among 50
+            # features is one pair of 1,225: a random 200 would miss it 84% of the time).
+            screened = sample_groups(d, 2, screen_pairs, rng)
+            strongest = _screen(U, Yc, screened, COARSE_PAIR_GRID)
+            groups = [screened[i] for i in sorted(np.argsort(-strongest, kind="stable")[:max_pairs])]
+            found, floor = _scan(U, Yc, span, groups, COARSE_PAIR_GRID, n_peaks, n_groups=len(screened))
+            few = False
+        else:
+            groups = sample_groups(d, 2, max_pairs, rng)
+            few = len(groups) <= FINE_PAIRS
+            grid = PAIR_GRID if few else COARSE_PAIR_GRID
+            found, floor = _scan(U, Yc, span, groups, grid, n_peaks)
         if few and (not _has_peak(found, floor) or _aliased(X, Yc, found[0])):
-            found, floor = _scan(U, Yc, span, groups, FINER * grid, n_peaks)  # a pattern finer than the grid?
+            found, floor = _scan(U, Yc, span, groups, FINER * PAIR_GRID, n_peaks)  # a pattern finer than the grid?
     if d >= 3 and not _has_peak(found, floor):
-        groups = triples if triples is not None else list(itertools.combinations(range(d), 3))
-        found, floor = _scan(U, Yc, span, _subset(groups, max_triples, rng), TRIPLE_GRID, n_peaks)
+        groups = _subset(triples, max_triples, rng) if triples is not None else sample_groups(d, 3, max_triples, rng)
+        found, floor = _scan(U, Yc, span, groups, TRIPLE_GRID, n_peaks)
     # Weak peaks are noise (pairs of irrelevant features, label noise): keep those near the top
     # and above what labels independent of X would reach somewhere on the grid.
     peaks: list[np.ndarray] = []
@@ -171,7 +186,65 @@ def _subset(groups: list[tuple], cap: int, rng: np.random.Generator) -> list[tup
     return [groups[i] for i in sorted(rng.choice(len(groups), cap, replace=False))]
 
 
-def _scan(U, Yc, span, groups, grid, n_peaks) -> tuple[list, float]:
+def sample_groups(d: int, size: int, cap: int, rng: np.random.Generator) -> list[tuple[int, ...]]:
+    """Every ``size``-subset of range(d) in itertools.combinations order, or a random ``cap`` of them.
+
+    Memory and time O(cap * size * log d), never O(C(d, size)): a random ``cap`` of the ranks
+    0..C(d, size) - 1 is drawn (numpy draws few of many by rejection, without a permutation of
+    all), then each rank is unranked into its combination. The draw is the one ``_subset`` made on
+    the full list, so the groups are identical to enumerating and subsetting (tested).
+    """
+    total = math.comb(d, size)
+    if total <= cap:
+        return list(itertools.combinations(range(d), size))
+    ranks = sorted(int(r) for r in rng.choice(total, cap, replace=False))
+    return [_unrank(r, d, size) for r in ranks]
+
+
+def _unrank(rank: int, d: int, size: int) -> tuple[int, ...]:
+    """The ``rank``-th (0-based) ``size``-subset of range(d) in lexicographic order."""
+    out, start = [], 0
+    for k in range(size, 0, -1):
+        # Subsets (of range(start, d), k elements) whose first element is below c: C(d - start, k) - C(d - c, k).
+        # The first element is the smallest c with rank < C(d - start, k) - C(d - c - 1, k).
+        lo, hi, whole = start, d - k, math.comb(d - start, k)
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if rank < whole - math.comb(d - mid - 1, k):
+                hi = mid
+            else:
+                lo = mid + 1
+        rank -= whole - math.comb(d - lo, k)
+        out.append(lo)
+        start = lo + 1
+    return tuple(out)
+
+
+def _screen(U: np.ndarray, Yc: np.ndarray, groups: list[tuple[int, int]], grid: int) -> np.ndarray:
+    """Each pair's strongest binned-periodogram power (as :func:`_grid_peaks`, in float32, batched).
+
+    O(P (r K + K G^2 log G)) time for P pairs, O(SCREEN_CHUNK K G^2) memory.
+    """
+    cells = np.minimum((U * grid).astype(np.int64), grid - 1)
+    last = Yc.shape[1] - 1 if Yc.shape[1] > 1 and np.allclose(Yc.sum(1), 0.0) else Yc.shape[1]
+    out = np.empty(len(groups))
+    for start in range(0, len(groups), SCREEN_CHUNK):
+        pairs = np.array(groups[start : start + SCREEN_CHUNK])
+        p = len(pairs)
+        flat = (np.arange(p)[:, None] * grid * grid + cells[:, pairs[:, 0]].T * grid + cells[:, pairs[:, 1]].T).ravel()
+        power, rest = 0.0, 0.0
+        for c in range(last):
+            h = np.bincount(flat, weights=np.tile(Yc[:, c], p), minlength=p * grid * grid)
+            f = scipy.fft.rfftn(h.astype(np.float32).reshape(p, grid, grid), axes=(1, 2))
+            power, rest = power + f.real**2 + f.imag**2, rest + f
+        if last < Yc.shape[1]:
+            power = power + rest.real**2 + rest.imag**2
+        power[:, 0, 0] = 0.0
+        out[start : start + p] = power.reshape(p, -1).max(1) / len(U)
+    return out
+
+
+def _scan(U, Yc, span, groups, grid, n_peaks, n_groups: int | None = None) -> tuple[list, float]:
     """Peaks of every group's binned periodogram, strongest first, and the noise floor for them."""
     d = U.shape[1]
     found = []
@@ -181,7 +254,7 @@ def _scan(U, Yc, span, groups, grid, n_peaks) -> tuple[list, float]:
             omega[list(g)] = k / span[list(g)]
             found.append((power, omega, g))
     found.sort(key=lambda t: -t[0])
-    return found, noise_floor(Yc, len(groups) * grid ** len(groups[0]) / 2)
+    return found, noise_floor(Yc, (n_groups or len(groups)) * grid ** len(groups[0]) / 2)
 
 
 def _aliased(X: np.ndarray, Yc: np.ndarray, peak: tuple) -> bool:
