@@ -36,7 +36,14 @@ DEFAULTS: dict[str, dict] = {
         "n_noise_features": 0,
         "label_noise": 0.0,
     },
-    "cat_mod": {"n_numeric": 2, "n_categories": 4, "scale": 30.0, "n_classes": 3, "n_noise_features": 0, "label_noise": 0.0},
+    "cat_mod": {
+        "n_numeric": 2,
+        "n_categories": 4,
+        "scale": 30.0,
+        "n_classes": 3,
+        "n_noise_features": 0,
+        "label_noise": 0.0,
+    },
     "poly_mod": {
         "terms": ((1.0, (1, 1)), (0.5, (0,))),
         "scale": 25.0,

@@ -69,6 +69,15 @@ def device_skip(name: str, device: str) -> str:
     return "plug-in models run on the cpu only" if device == "cuda" and name not in _REGISTRY else ""
 
 
+def max_features(name: str) -> int | None:
+    """Columns beyond which family ``name`` does not run (its parameters grow with the columns);
+    None for no cap (plug-ins: theirs to say)."""
+    if name not in _REGISTRY:
+        return None
+    module, cls = _REGISTRY[name]
+    return getattr(importlib.import_module(module), cls).max_features
+
+
 def create(name: str, *, seed: int = 0, device: str = "auto", **params) -> BenchClassifier:
     """A new, unfitted estimator of family ``name`` (or a plug-in); ``params`` override its defaults."""
     if device not in DEVICES:

@@ -73,11 +73,19 @@ def standard_scale(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return X.mean(0), np.where(scale > 0, scale, 1.0)
 
 
+def too_wide(family: str, columns: int, cap: int) -> str:
+    """Why a family does not run on a table this wide (one line)."""
+    return f"{columns} columns > {cap}, {family}'s cap: its per-feature embeddings grow with the columns"
+
+
 class BenchClassifier(ClassifierMixin, BaseEstimator, ABC):
     """Base class: input checks, label encoding, ``classes_``, ``n_features_in_``, and the family's
     preprocessing rule (``preprocessing``, models/preprocessing.py; fitted as ``prep_``)."""
 
     preprocessing = "none"
+    # Columns beyond which the family refuses to fit: where its parameters grow with the columns
+    # (per-feature embeddings), a wide table would run the machine out of memory. None: no cap.
+    max_features: int | None = None
 
     def fit(self, X, y, X_val=None, y_val=None, *, monitor=None, categorical=(), real=False):
         """Fit on (X, y); (X_val, y_val) optionally used for early stopping; ``monitor=(X, y)``
@@ -92,6 +100,8 @@ class BenchClassifier(ClassifierMixin, BaseEstimator, ABC):
         from models import preprocessing
 
         X, y = validate_data(self, task.X, task.y, dtype=np.float64, ensure_all_finite=self._finite())
+        if self.max_features is not None and X.shape[1] > self.max_features:
+            raise ValueError(too_wide(type(self).__name__, X.shape[1], self.max_features))
         check_classification_targets(y)
         self.classes_, y_enc = np.unique(y, return_inverse=True)
         self.prep_ = preprocessing.fit(self.preprocessing, X, task.categorical, real=task.real, seed=self.seed)

@@ -58,6 +58,10 @@ class PeriodicMLP(SigmaCandidates, MLP):
     "Headline numbers"; of ``select_after``: results/studies/bench_all_speed.md.)
     """
 
+    # PLR embeddings hold columns x frequencies x embedding parameters for each sigma candidate and
+    # seed: at 3,000 columns that passed 2 GB (tests/models/test_memory.py); at 500, ~0.6 GB.
+    max_features = 500
+
     def __init__(
         self,
         *,

@@ -24,6 +24,10 @@ class TabMClassifier(SigmaCandidates, NeuralClassifier):
     neural families; on a 2-core CPU that is no faster than one after another.
     """
 
+    # PLR embeddings hold columns x frequencies x embedding parameters for each sigma candidate and
+    # seed: at 3,000 columns that passed 2 GB (tests/models/test_memory.py); at 500, ~0.6 GB.
+    max_features = 500
+
     def __init__(
         self,
         *,

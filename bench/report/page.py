@@ -35,6 +35,7 @@ SUBFOLDERS = {
     "real-quick": "suites/real-quick",
     "real-tiny": "suites/real-tiny",
     "structure": "suites/structure",
+    "frontier": "suites/frontier",
     "sweep": "suites/sweep",
 }
 HISTORY = "gate/history"
@@ -47,6 +48,7 @@ SOURCES = {
     "results/suites/real/": "python -m bench run --suite real --out results/suites/real",
     "results/suites/real-quick/": "python -m bench run --suite real-quick --out results/suites/real-quick",
     "results/suites/real-tiny/": "python -m bench run --suite real-tiny --out results/suites/real-tiny",
+    "results/suites/frontier/": "python -m bench run --suite frontier --out results/suites/frontier",
     "results/suites/sweep/": "python -m bench sweep",
     "results/gate/baseline/": "python -m bench baseline",
     "results/gate/history/": "python -m bench history",
@@ -129,6 +131,13 @@ def page(df: pd.DataFrame, extra: dict[str, pd.DataFrame], figures: list[Path], 
                     _figure("decision_regions_poly_mod.png", figures),
                     accuracy_tables(extra["structure"]),
                 ),
+            )
+        )
+    if "frontier" in extra:
+        sections.append(
+            (
+                "Beyond the dictionary: the frontier suite",
+                _join(TEXT["frontier"], header(extra["frontier"]), accuracy_tables(extra["frontier"])),
             )
         )
     for name in ("real", "real-quick", "real-tiny"):

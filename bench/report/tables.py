@@ -43,6 +43,10 @@ TEXT = {
     "of the process that ran the group (MB, imports included):",
     "skipped": "Skipped, with the reason recorded:",
     "no_failures": "No failed cells.",
+    "frontier": "`python -m bench run --suite frontier --out results/suites/frontier`: x0 + x1 among 50 and 100 "
+    "features (`sum_mod` with noise features), four-term rings off the origin (`poly_mod`), axes warped outside the "
+    "degree-2 dictionary (`warp_mod`: x^p, log, exp, a wiggle), phase offsets per category of a one-hot feature "
+    "(`cat_mod`), and a threshold control (`sum_bin`). What the spectral search finds and misses: docs/findings.md.",
     "structure": "`python -m bench run --suite structure --out results/suites/structure`: labels floor(scale · p(x)) mod K "
     "for polynomials p of the features (`poly_mod`; terms listed per table), some with irrelevant "
     "features or 20% label noise. The spectral families find the phase p in a dictionary of "

@@ -225,6 +225,9 @@ def group_records(group: list[Cell], threads: int, batch_seeds: bool, warmed: se
     head = group[0]
     if head.skip_reason:
         return [new_record(c, threads, status="skipped", error=c.skip_reason) for c in group]
+    too_wide = _too_wide(head)
+    if too_wide:
+        return [new_record(c, threads, status="skipped", error=too_wide) for c in group]
     out: list[dict] = []
     calib = None
     warmed = set() if warmed is None else warmed
@@ -328,6 +331,17 @@ def _results(groups: list[list[Cell]], options: RunOptions, executor):
             yield group, _run_isolated(group, threads, batch_seeds, options.cell_timeout)
         else:
             yield group, group_records(group, threads, batch_seeds, warmed)
+
+
+def _too_wide(cell: Cell) -> str:
+    """Why the cell's family does not run on its table ('' when it does): more columns than its cap."""
+    from models.base import too_wide
+
+    cap = models.max_features(cell.model)
+    if cap is None:
+        return ""
+    X, _ = datasets.generate(cell.dataset, n=min(cell.n, 20), seed=cell.seed, **cell.dataset_params)
+    return too_wide(cell.model, X.shape[1], cap) if X.shape[1] > cap else ""
 
 
 def _is_plugin(model: str) -> bool:

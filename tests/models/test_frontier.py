@@ -78,5 +78,10 @@ def test_a_four_term_ring_off_the_origin_is_grown_from_a_partial_phase():
     phases = _phases(X, y, 3, 1)
     mean, scale = standard_scale(X)
     omega = phases.omegas[0]
-    assert phases.describe() is not None and {phases.describe()[j] for j in np.flatnonzero(omega)} == {"x0", "x1", "x0^2", "x1^2"}
+    assert phases.describe() is not None and {phases.describe()[j] for j in np.flatnonzero(omega)} == {
+        "x0",
+        "x1",
+        "x0^2",
+        "x1^2",
+    }
     assert explained(phases.columns((X - mean) / scale), y, 3, omega) > 0.8

@@ -141,7 +141,6 @@ def test_a_file_of_five_classes_of_two_rows_cannot_split(tmp_path):
 
 
 def test_an_unreachable_ray_address_is_one_line_and_no_folder(tmp_path):
-    start = time.monotonic()
     out = bench(
         "run", "--suite", "smoke", "--executor", "ray", "--ray-address", "127.0.0.1:1", "--out", str(tmp_path / "o"),
         timeout=120,
@@ -151,7 +150,6 @@ def test_an_unreachable_ray_address_is_one_line_and_no_folder(tmp_path):
         "bench: error: --ray-address 127.0.0.1:1: cannot reach a Ray cluster there (Connection refused)"
     ]
     assert not (tmp_path / "o").exists()
-    assert time.monotonic() - start < 120  # the subprocess timeout above would have fired first
 
 
 @pytest.mark.parametrize("address", ["nonsense", "ray://host:notaport", "host:70000"])
