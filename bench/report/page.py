@@ -35,6 +35,7 @@ SUBFOLDERS = {
     "real-quick": "suites/real-quick",
     "real-tiny": "suites/real-tiny",
     "structure": "suites/structure",
+    "frontier": "suites/frontier",
     "sweep": "suites/sweep",
 }
 HISTORY = "gate/history"
@@ -44,6 +45,7 @@ SOURCES = {
     "results/": "python -m bench all",
     "results/suites/variants/": "python -m bench run --suite variants --out results/suites/variants",
     "results/suites/structure/": "python -m bench run --suite structure --out results/suites/structure",
+    "results/suites/frontier/": "python -m bench run --suite frontier --out results/suites/frontier",
     "results/suites/real/": "python -m bench run --suite real --out results/suites/real",
     "results/suites/real-quick/": "python -m bench run --suite real-quick --out results/suites/real-quick",
     "results/suites/real-tiny/": "python -m bench run --suite real-tiny --out results/suites/real-tiny",
@@ -88,8 +90,17 @@ CAPTIONS = {
     "learning_curve_sum_mod.png": "sum_mod: held-out accuracy and fit time vs n",
     "learning_curve_sum_bin.png": "sum_bin: held-out accuracy and fit time vs n",
     "frequency_sweep.png": "sum_mod: held-out accuracy vs frequency (scale)",
-    "critical_difference.png": "critical-difference diagram over the tasks every family ran: mean rank (1 best); "
-    "families joined by a bar are not significantly different (Friedman, then Nemenyi, α = 0.05; scikit-posthocs)",
+    **{
+        f"critical_difference_{b}.png": f"{b} board: critical-difference diagram, mean rank of the task's error "
+        "(1 best); families joined by a bar are not significantly different (Friedman, then Nemenyi, α = 0.05; "
+        "scikit-posthocs)"
+        for b in ("real", "synthetic")
+    },
+    **{
+        f"pareto_{b}.png": f"{b} board: Elo (95% interval) against train seconds per 1,000 rows (log scale); "
+        "the line joins the Pareto front"
+        for b in ("real", "synthetic")
+    },
     "history.png": "the gate's cells on past commits (`python -m bench history`): calibrated fit time and "
     "held-out accuracy per commit",
 }
@@ -109,7 +120,18 @@ def page(df: pd.DataFrame, extra: dict[str, pd.DataFrame], figures: list[Path], 
     """File name -> markdown: accuracy.md, throughput.md and the results README; ``command``: what made them."""
     head = header(df)
     seed_table = seed_mlp_table(df)
+    boards = leaderboard.boards(leaderboard.all_frames(df, extra))
+    board_sections = {
+        name: (
+            f"Leaderboard: {'real tables' if name == 'real' else 'synthetic tasks'}",
+            leaderboard.section(
+                b, _join(*(_figure(f"{kind}_{name}.png", figures) for kind in ("pareto", "critical_difference")))
+            ),
+        )
+        for name, b in boards.items()
+    }
     sections = [
+        *([board_sections["real"]] if "real" in board_sections else []),
         ("Accuracy (held-out vs train)", accuracy_tables(df)),
         ("Decision regions", _join(*(_figure(f"decision_regions_{d}.png", figures) for d in ("sum_mod", "sum_bin")))),
         ("The seed's MLP", _join(seed_table, _figure("loss_curves.png", figures) if seed_table else "")),
@@ -134,9 +156,8 @@ def page(df: pd.DataFrame, extra: dict[str, pd.DataFrame], figures: list[Path], 
     for name in ("real", "real-quick", "real-tiny"):
         if name in extra:
             sections.append((f"Real data: `{name}`", real.section(extra[name], name)))
-    sections.append(
-        ("Leaderboard across tasks", leaderboard.section(df, extra, _figure("critical_difference.png", figures)))
-    )
+    if "synthetic" in board_sections:
+        sections.append(board_sections["synthetic"])
     if "sweep" in extra:
         sw = extra["sweep"]
         skipped = skipped_table(sw)
