@@ -132,7 +132,7 @@ def pin_for(methods) -> str:
 
 def impute(rows: pd.DataFrame, pin: str) -> tuple[pd.DataFrame, str]:
     """The dense bencheval input: failed splits filled by bencheval's ``fillna_data`` (with
-    ``pin``'s result on that split if ``pin`` ran every split, else the worst); an ``imputed``
+    ``PIN``'s result on that split if ``pin`` is ``PIN`` and ran every split, else the worst); an ``imputed``
     column marks them. A split that no family ran is dropped (nothing to fill from)."""
     from bencheval.evaluator import BenchmarkEvaluator
 
@@ -141,7 +141,7 @@ def impute(rows: pd.DataFrame, pin: str) -> tuple[pd.DataFrame, str]:
     done = rows[rows.metric_error.notna()][cols]
     splits = rows[["task", "seed"]].drop_duplicates()
     pin_splits = done[done.method == pin][["task", "seed"]].drop_duplicates()
-    rule = pin if len(pin_splits) == len(splits) else "worst"
+    rule = pin if pin == PIN and len(pin_splits) == len(splits) else "worst"
     filled = ev.fillna_data(done.reset_index(drop=True), fillna_method=rule, imputed_col="imputed")
     # A family that ran no split at all is absent from ``done``: fill_data cannot see it; fill it alike.
     source = done[done.method == pin] if rule == pin else done.loc[done.groupby(["task", "seed"]).metric_error.idxmax()]
@@ -342,13 +342,12 @@ def how(b: Board) -> str:
     fallback = sorted(metrics[metrics == FALLBACK_METRIC].index)
     splits = b.data[["task", "seed"]].drop_duplicates()
     seeds = sorted(int(s) for s in b.data.seed.unique())
-    fill = (
-        f"with {b.pin}'s result on that split (TabArena imputes with its default RandomForest)"
-        if b.rule == b.pin == PIN
-        else f"with {b.pin}'s result on that split ({PIN}, which TabArena imputes with, did not run here)"
-        if b.rule == b.pin
-        else f"with the worst result on that split ({b.pin} did not run every split, so it cannot fill them)"
-    )
+    if b.rule == b.pin:
+        fill = f"with {b.pin}'s result on that split (as TabArena imputes with its default RandomForest)"
+    elif b.pin == PIN:
+        fill = f"with the worst result on that split ({PIN} did not run every split, so it cannot fill them)"
+    else:
+        fill = f"with the worst result on that split ({PIN}, which TabArena imputes with, did not run here)"
     text = [
         f"{b.table.shape[0]} families on {len(b.tasks)} tasks, {len(splits)} splits (seeds {_seeds(seeds)}); "
         f"machine: {'; '.join(sorted(b.rows.machine.unique()))}. "
