@@ -116,11 +116,19 @@ def _join(*parts: str) -> str:
     return "\n\n".join(p for p in parts if p)
 
 
-def page(df: pd.DataFrame, extra: dict[str, pd.DataFrame], figures: list[Path], command: str = "") -> dict[str, str]:
-    """File name -> markdown: accuracy.md, throughput.md and the results README; ``command``: what made them."""
+def page(
+    df: pd.DataFrame,
+    extra: dict[str, pd.DataFrame],
+    figures: list[Path],
+    command: str = "",
+    boards: dict | None = None,
+) -> dict[str, str]:
+    """File name -> markdown: accuracy.md, throughput.md and the results README; ``command``: what made
+    them; ``boards``: the leaderboards if already computed (:func:`bench.report.leaderboard.boards`)."""
     head = header(df)
     seed_table = seed_mlp_table(df)
-    boards = leaderboard.boards(leaderboard.all_frames(df, extra))
+    if boards is None:
+        boards = leaderboard.boards(leaderboard.all_frames(df, extra))
     board_sections = {
         name: (
             f"Leaderboard: {'real tables' if name == 'real' else 'synthetic tasks'}",
@@ -213,11 +221,13 @@ def sources_table(results: Path) -> str:
     return pd.DataFrame(rows).to_markdown(index=False) if rows else ""
 
 
-def write(out_dir: Path, df: pd.DataFrame, extra: dict[str, pd.DataFrame], figures: list[Path]) -> list[Path]:
+def write(
+    out_dir: Path, df: pd.DataFrame, extra: dict[str, pd.DataFrame], figures: list[Path], boards: dict | None = None
+) -> list[Path]:
     """Write :func:`page` into ``out_dir``; returns the paths written."""
     out_dir = Path(out_dir)
     written = []
-    for name, text in page(df, extra, figures, command_for(out_dir)).items():
+    for name, text in page(df, extra, figures, command_for(out_dir), boards).items():
         if name == "README.md" and out_dir.resolve() == (ROOT / "results").resolve():
             text += f"\n## Where each file comes from\n\n{sources_table(out_dir)}\n"
         path = out_dir / name
@@ -230,12 +240,13 @@ def write_report(out: Path) -> list[Path]:
     """Figures drawn from the records of ``out`` (and its sub-folders), then the tables and page."""
     out = Path(out)
     df, extra = load(out)
-    figures = plots.from_records(df, extra, out / "figures")
+    boards = leaderboard.boards(leaderboard.all_frames(df, extra))  # bencheval once per board, page and figures
+    figures = plots.from_records(df, extra, out / "figures", boards)
     history = out / HISTORY / "records.jsonl"
     if history.exists():
         figures += plots.history(store.load_foreign(history), _commit_order(out / HISTORY), out / "figures")
     figures += sorted(p for p in (out / "figures").glob("decision_regions_*.png") if p not in figures)
-    return write(out, df, extra, figures)
+    return write(out, df, extra, figures, boards)
 
 
 def _commit_order(folder: Path) -> list[dict]:

@@ -36,14 +36,17 @@ def _label(model: str, device: str, devices: int) -> str:
     return model if devices < 2 else f"{model} ({device})"
 
 
-def from_records(df: pd.DataFrame, extra: dict[str, pd.DataFrame], out: Path) -> list[Path]:
+def from_records(df: pd.DataFrame, extra: dict[str, pd.DataFrame], out: Path, boards: dict | None = None) -> list[Path]:
     """Every figure drawn from records: loss curves, each leaderboard's critical-difference diagram
-    and Pareto figure, and from a sweep learning and frequency curves."""
+    and Pareto figure (``boards``: already computed, else computed here), and from a sweep learning
+    and frequency curves."""
     out.mkdir(parents=True, exist_ok=True)
     made = loss_curves(df, out)
     if "sweep" in extra:
         made += learning_curves(extra["sweep"], out) + frequency_sweep(extra["sweep"], out)
-    for name, b in leaderboard.boards(leaderboard.all_frames(df, extra)).items():
+    if boards is None:
+        boards = leaderboard.boards(leaderboard.all_frames(df, extra))
+    for name, b in boards.items():
         cd = critical_difference(-leaderboard.task_matrix(b), out / f"critical_difference_{name}.png")
         made += [p for p in (cd, pareto_figure(b, out / f"pareto_{name}.png")) if p]
     return made
