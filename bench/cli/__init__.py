@@ -2,7 +2,7 @@
 
 Commands: ``all`` (the main job), ``run`` (any grid or named suite), ``sweep``, ``list``
 (bench/cli/run.py); ``report`` (tables from records; bench/cli/report.py); ``baseline``,
-``compare``, ``bisect``, ``history`` (the regression gate; bench/cli/gate.py). Measurements of
+``compare``, ``bisect``, ``history`` (the regression gate; bench/cli/gate.py); ``export`` (a leaderboard's per-split rows; bench/cli/export.py). Measurements of
 bench itself are studies: ``python -m bench.studies.<name>``. Exit codes: 0 done, 1 a cell failed
 or a regression, 2 bad input, 3 an internal error of ``compare``, 130 Ctrl-C, 143 SIGTERM, 129 SIGHUP.
 """
@@ -13,11 +13,11 @@ import argparse
 import signal
 import sys
 
-from bench.cli import gate, report, run
+from bench.cli import export, gate, report, run
 from bench.cli.common import Interrupted, Parser, Terminated, exit_code
 from bench.records.output import one_line
 
-GROUPS = (run, report, gate)
+GROUPS = (run, report, gate, export)
 COMMANDS = {name: handler for group in GROUPS for name, handler in group.COMMANDS.items()}
 
 

@@ -70,20 +70,27 @@ OPTIONAL: dict[str, str] = {
     "preprocessing": "the family's preprocessing rule and what it did (models/preprocessing.py)",
     "categorical_features": "columns CatBoost treated as categorical (cat_features)",
     "gpu_peak_mb": "torch's peak GPU memory during the group's fit (cuda cells; GBDT libraries not counted)",
+    # Probability scores of the held-out rows (bench.run.runner.probability_scores); records made
+    # before they existed lack them, and the leaderboard falls back to 1 - test_acc there.
+    "test_roc_auc": "binary tasks: held-out ROC AUC of predict_proba's second column (None: one class held out)",
+    "test_log_loss": "held-out log loss, probabilities clipped to [1e-15, 1 - 1e-15]",
+    "test_error": "the error the leaderboard ranks by (TabArena's): 1 - test_roc_auc (binary), test_log_loss (multiclass)",
+    "test_error_metric": "which error test_error is: '1 - roc_auc' or 'log_loss'",
 }
 REQUIRED = tuple(FIELDS)
+SCORES = ("test_roc_auc", "test_log_loss", "test_error", "test_error_metric")  # optional, type-checked when present
 STATUSES = ("ok", "failed", "skipped")
 DEVICES = ("cpu", "cuda")
 
 # Field types, checked on load: a hand-edited "test_acc": "high" is an error naming file and line.
 _STR = ("key", "dataset", "model", "device", "status")
-_OPT_STR = ("tag", "error", "commit", "utc")
+_OPT_STR = ("tag", "error", "commit", "utc", "test_error_metric")
 _DICT = ("dataset_params", "model_params", "machine", "versions")
 _INT = ("n", "n_train", "n_test", "seed")
 _OPT_INT = ("n_classes",)
 _OPT_NUMBER = (
     "ceiling", "train_acc", "val_acc", "test_acc", "fit_s", "predict_s", "epochs", "train_samples_per_s",
-    "fit_rows_per_s", "predict_rows_per_s", "calibration_s",
+    "fit_rows_per_s", "predict_rows_per_s", "calibration_s", "test_roc_auc", "test_log_loss", "test_error",
 )  # fmt: skip
 _OK_NUMBER = ("train_acc", "test_acc", "fit_s", "predict_s")  # measured in every ok record
 # What the gate and history read from records another commit wrote.
@@ -159,7 +166,7 @@ def _check(record, required: tuple[str, ...], typed: tuple[str, ...]) -> dict:
 
 def check(record) -> dict:
     """``record`` upgraded to this version if it is a bench record; else ValueError saying why."""
-    return _check(record, REQUIRED, REQUIRED)
+    return _check(record, REQUIRED, REQUIRED + SCORES)
 
 
 def check_foreign(record) -> dict:

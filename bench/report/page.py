@@ -45,6 +45,7 @@ SOURCES = {
     "results/": "python -m bench all",
     "results/suites/variants/": "python -m bench run --suite variants --out results/suites/variants",
     "results/suites/structure/": "python -m bench run --suite structure --out results/suites/structure",
+    "results/suites/frontier/": "python -m bench run --suite frontier --out results/suites/frontier",
     "results/suites/real/": "python -m bench run --suite real --out results/suites/real",
     "results/suites/real-quick/": "python -m bench run --suite real-quick --out results/suites/real-quick",
     "results/suites/real-tiny/": "python -m bench run --suite real-tiny --out results/suites/real-tiny",
@@ -90,8 +91,17 @@ CAPTIONS = {
     "learning_curve_sum_mod.png": "sum_mod: held-out accuracy and fit time vs n",
     "learning_curve_sum_bin.png": "sum_bin: held-out accuracy and fit time vs n",
     "frequency_sweep.png": "sum_mod: held-out accuracy vs frequency (scale)",
-    "critical_difference.png": "critical-difference diagram over the tasks every family ran: mean rank (1 best); "
-    "families joined by a bar are not significantly different (Friedman, then Nemenyi, α = 0.05; scikit-posthocs)",
+    **{
+        f"critical_difference_{b}.png": f"{b} board: critical-difference diagram, mean rank of the task's error "
+        "(1 best); families joined by a bar are not significantly different (Friedman, then Nemenyi, α = 0.05; "
+        "scikit-posthocs)"
+        for b in ("real", "synthetic")
+    },
+    **{
+        f"pareto_{b}.png": f"{b} board: Elo (95% interval) against train seconds per 1,000 rows (log scale); "
+        "the line joins the Pareto front"
+        for b in ("real", "synthetic")
+    },
     "history.png": "the gate's cells on past commits (`python -m bench history`): calibrated fit time and "
     "held-out accuracy per commit",
 }
@@ -107,11 +117,30 @@ def _join(*parts: str) -> str:
     return "\n\n".join(p for p in parts if p)
 
 
-def page(df: pd.DataFrame, extra: dict[str, pd.DataFrame], figures: list[Path], command: str = "") -> dict[str, str]:
-    """File name -> markdown: accuracy.md, throughput.md and the results README; ``command``: what made them."""
+def page(
+    df: pd.DataFrame,
+    extra: dict[str, pd.DataFrame],
+    figures: list[Path],
+    command: str = "",
+    boards: dict | None = None,
+) -> dict[str, str]:
+    """File name -> markdown: accuracy.md, throughput.md and the results README; ``command``: what made
+    them; ``boards``: the leaderboards if already computed (:func:`bench.report.leaderboard.boards`)."""
     head = header(df)
     seed_table = seed_mlp_table(df)
+    if boards is None:
+        boards = leaderboard.boards(leaderboard.all_frames(df, extra))
+    board_sections = {
+        name: (
+            f"Leaderboard: {'real tables' if name == 'real' else 'synthetic tasks'}",
+            leaderboard.section(
+                b, _join(*(_figure(f"{kind}_{name}.png", figures) for kind in ("pareto", "critical_difference")))
+            ),
+        )
+        for name, b in boards.items()
+    }
     sections = [
+        *([board_sections["real"]] if "real" in board_sections else []),
         ("Accuracy (held-out vs train)", accuracy_tables(df)),
         ("Decision regions", _join(*(_figure(f"decision_regions_{d}.png", figures) for d in ("sum_mod", "sum_bin")))),
         ("The seed's MLP", _join(seed_table, _figure("loss_curves.png", figures) if seed_table else "")),
@@ -143,9 +172,8 @@ def page(df: pd.DataFrame, extra: dict[str, pd.DataFrame], figures: list[Path], 
     for name in ("real", "real-quick", "real-tiny"):
         if name in extra:
             sections.append((f"Real data: `{name}`", real.section(extra[name], name)))
-    sections.append(
-        ("Leaderboard across tasks", leaderboard.section(df, extra, _figure("critical_difference.png", figures)))
-    )
+    if "synthetic" in board_sections:
+        sections.append(board_sections["synthetic"])
     if "sweep" in extra:
         sw = extra["sweep"]
         skipped = skipped_table(sw)
@@ -201,11 +229,13 @@ def sources_table(results: Path) -> str:
     return pd.DataFrame(rows).to_markdown(index=False) if rows else ""
 
 
-def write(out_dir: Path, df: pd.DataFrame, extra: dict[str, pd.DataFrame], figures: list[Path]) -> list[Path]:
+def write(
+    out_dir: Path, df: pd.DataFrame, extra: dict[str, pd.DataFrame], figures: list[Path], boards: dict | None = None
+) -> list[Path]:
     """Write :func:`page` into ``out_dir``; returns the paths written."""
     out_dir = Path(out_dir)
     written = []
-    for name, text in page(df, extra, figures, command_for(out_dir)).items():
+    for name, text in page(df, extra, figures, command_for(out_dir), boards).items():
         if name == "README.md" and out_dir.resolve() == (ROOT / "results").resolve():
             text += f"\n## Where each file comes from\n\n{sources_table(out_dir)}\n"
         path = out_dir / name
@@ -218,12 +248,13 @@ def write_report(out: Path) -> list[Path]:
     """Figures drawn from the records of ``out`` (and its sub-folders), then the tables and page."""
     out = Path(out)
     df, extra = load(out)
-    figures = plots.from_records(df, extra, out / "figures")
+    boards = leaderboard.boards(leaderboard.all_frames(df, extra))  # bencheval once per board, page and figures
+    figures = plots.from_records(df, extra, out / "figures", boards)
     history = out / HISTORY / "records.jsonl"
     if history.exists():
         figures += plots.history(store.load_foreign(history), _commit_order(out / HISTORY), out / "figures")
     figures += sorted(p for p in (out / "figures").glob("decision_regions_*.png") if p not in figures)
-    return write(out, df, extra, figures)
+    return write(out, df, extra, figures, boards)
 
 
 def _commit_order(folder: Path) -> list[dict]:

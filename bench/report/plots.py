@@ -36,31 +36,62 @@ def _label(model: str, device: str, devices: int) -> str:
     return model if devices < 2 else f"{model} ({device})"
 
 
-def from_records(df: pd.DataFrame, extra: dict[str, pd.DataFrame], out: Path) -> list[Path]:
-    """Every figure drawn from records: loss curves, the leaderboard's critical-difference diagram,
-    and from a sweep learning and frequency curves."""
+def from_records(df: pd.DataFrame, extra: dict[str, pd.DataFrame], out: Path, boards: dict | None = None) -> list[Path]:
+    """Every figure drawn from records: loss curves, each leaderboard's critical-difference diagram
+    and Pareto figure (``boards``: already computed, else computed here), and from a sweep learning
+    and frequency curves."""
     out.mkdir(parents=True, exist_ok=True)
     made = loss_curves(df, out)
     if "sweep" in extra:
         made += learning_curves(extra["sweep"], out) + frequency_sweep(extra["sweep"], out)
-    scores = leaderboard.task_scores(leaderboard.frames(df, extra))
-    cd = critical_difference(scores, out / "critical_difference.png") if len(scores) else None
-    return made + ([cd] if cd else [])
+    if boards is None:
+        boards = leaderboard.boards(leaderboard.all_frames(df, extra))
+    for name, b in boards.items():
+        cd = critical_difference(-leaderboard.task_matrix(b), out / f"critical_difference_{name}.png")
+        made += [p for p in (cd, pareto_figure(b, out / f"pareto_{name}.png")) if p]
+    return made
 
 
 def critical_difference(scores: pd.DataFrame, path: Path) -> Path | None:
-    """The CD diagram over the tasks every family ran (scikit-posthocs: Friedman, then Nemenyi);
-    None when fewer than 3 tasks or families."""
+    """The CD diagram of a tasks x families matrix (higher is better) over the tasks every family
+    has (scikit-posthocs: Friedman, then Nemenyi); None when fewer than 3 tasks or families."""
     import scikit_posthocs as sp
 
-    full = leaderboard.complete(scores)
+    full = scores.dropna()
     if len(full) < 3 or full.shape[1] < 3:
         return None
     p_values = sp.posthoc_nemenyi_friedman(full.to_numpy())
     p_values.index = p_values.columns = full.columns
     fig, ax = pyplot().subplots(figsize=(10, 0.35 * full.shape[1] + 1.5))
-    sp.critical_difference_diagram(leaderboard.ranks(full).mean(), p_values, ax=ax, alpha=0.05)
+    ranks = full.rank(axis=1, ascending=False, method="average").mean()
+    sp.critical_difference_diagram(ranks, p_values, ax=ax, alpha=0.05)
     ax.set_title(f"mean rank over {len(full)} tasks (1 = best)")
+    return save(fig, path)
+
+
+def pareto_figure(b: leaderboard.Board, path: Path) -> Path | None:
+    """Elo (95% interval) against train seconds per 1,000 rows (log x), one point per family; the
+    Pareto front (no family both better and cheaper) drawn as a step line."""
+    t = b.table.dropna(subset=["train s / 1k rows"])
+    t = t[t["train s / 1k rows"] > 0]
+    if len(t) < 2:
+        return None
+    fig, ax = pyplot().subplots(figsize=(8, 5.5))
+    x = t["train s / 1k rows"]
+    ax.errorbar(x, t["Elo"], yerr=[t["Elo"] - t["Elo low"], t["Elo high"] - t["Elo"]], fmt="o", capsize=3, alpha=0.8)
+    for f, r in t.iterrows():
+        ax.annotate(f, (r["train s / 1k rows"], r["Elo"]), textcoords="offset points", xytext=(5, 4), fontsize=8)
+    front = t.loc[[f for f in b.front if f in t.index]]
+    if len(front):
+        ax.step(front["train s / 1k rows"], front["Elo"], where="post", color="C3", label="Pareto front")
+        ax.legend(fontsize=8)
+    ax.set(
+        xscale="log",
+        xlabel="train seconds per 1,000 rows (median over tasks, log scale)",
+        ylabel=f"Elo ({b.pin} = {leaderboard.PIN_ELO}), 95% interval",
+        title=f"{b.name} board: quality against training cost ({len(b.tasks)} tasks)",
+    )
+    ax.grid(alpha=0.3, which="both")
     return save(fig, path)
 
 

@@ -124,6 +124,34 @@ class Fitted:
         return self.group_s / self.group_size
 
 
+LOG_LOSS_CLIP = 1e-15  # probabilities are clipped to [LOG_LOSS_CLIP, 1 - LOG_LOSS_CLIP] before the log
+
+
+def probability_scores(y: np.ndarray, proba: np.ndarray, classes: np.ndarray, n_classes: int | None = None) -> dict:
+    """Held-out ROC AUC (binary tasks), log loss (every task) and the error TabArena ranks by:
+    1 - ROC AUC on binary tasks, log loss on multiclass ones. ``proba``'s columns are ``classes``;
+    a held-out label the estimator never saw gets probability 0 (then clipped). ROC AUC is None
+    when the held-out rows hold one class only."""
+    y, proba, classes = np.asarray(y), np.asarray(proba, dtype=float), np.asarray(classes)
+    binary = (n_classes or len(classes)) == 2
+    column = {c: i for i, c in enumerate(classes.tolist())}
+    picked = np.array([proba[i, column[v]] if v in column else 0.0 for i, v in enumerate(y.tolist())])
+    log_loss = float(-np.mean(np.log(np.clip(picked, LOG_LOSS_CLIP, 1 - LOG_LOSS_CLIP))))
+    auc = None
+    if binary and len(classes) == 2 and len(np.unique(y)) == 2:
+        from sklearn.metrics import roc_auc_score
+
+        auc = float(roc_auc_score(y == classes[1], proba[:, 1]))
+    if binary:
+        return {
+            "test_roc_auc": auc,
+            "test_log_loss": log_loss,
+            "test_error": None if auc is None else 1.0 - auc,
+            "test_error_metric": "1 - roc_auc",
+        }
+    return {"test_roc_auc": None, "test_log_loss": log_loss, "test_error": log_loss, "test_error_metric": "log_loss"}
+
+
 def _measure(record: dict, fitted: Fitted) -> dict:
     """Predict, score and fill the record of a fitted cell."""
     X_train, X_test, y_train, y_test = fitted.data
@@ -155,6 +183,7 @@ def _measure(record: dict, fitted: Fitted) -> dict:
         fit_rows_per_s=len(y_train) / fitted.fit_s,
         predict_rows_per_s=len(y_test) / predict_s if predict_s > 0 else None,
         gpu_peak_mb=fitted.gpu_peak_mb,
+        **probability_scores(y_test, proba, est.classes_, record.get("n_classes")),
         **info,
     )
     return record

@@ -25,9 +25,15 @@ from bench.gate.stats import MAX_ROUNDS
 from bench.records import machine, store
 
 # Fewer cells than the CI gate (one dataset, two families, n=1000, the 5 seeds a paired test needs),
-# so that 40 trials fit in about an hour here (~8 s a side per round); rounds as in the CI gate.
+# so that 40 trials fit in about an hour here (~8 s a side per round, before the real table was added:
+# re-measure); rounds as in the CI gate.
 POWER_ARGS = (
     "--datasets", "sum_bin", "--models", "spectral_mlp,xgboost", "--n", "1000",
+    "--seeds", "0,1,2,3,4", "--device", "cpu", "--threads", "1",
+)  # fmt: skip
+# The gate's real table (bench.gate.ab.GATE_REAL_ARGS) at the same scale, as its own `bench run` per side.
+POWER_REAL_ARGS = (
+    "--datasets", "credit_data", "--models", "spectral_mlp,xgboost", "--n", "1000",
     "--seeds", "0,1,2,3,4", "--device", "cpu", "--threads", "1",
 )  # fmt: skip
 COMMAND = "python -m bench.studies.gate_power"
@@ -95,12 +101,13 @@ def main(argv: list[str] | None = None) -> int:
             for c in conditions:
                 start = time.monotonic()
                 table, rounds = run_gate(
-                    base_dir, dirs[c], cell_args=POWER_ARGS, max_rounds=MAX_ROUNDS, seed=first[c] + trial,
+                    base_dir, dirs[c], cell_args=POWER_ARGS, extra_runs=(POWER_REAL_ARGS,), max_rounds=MAX_ROUNDS,
+                    seed=first[c] + trial,
                     progress=lambda _: None,
                 )  # fmt: skip
                 row = {"condition": c, "trial": first[c] + trial, "commit": head, "rounds": len(rounds)}
                 row["wall_s"] = time.monotonic() - start
-                row["decisions"] = table[["model", "metric", "verdict", "effect"]].to_dict("records")
+                row["decisions"] = table[["dataset", "model", "metric", "verdict", "effect"]].to_dict("records")
                 store.append_line(raw_path, row)
                 print(f"{c} trial {row['trial']}: {len(rounds)} rounds, {row['wall_s']:.0f} s", flush=True)
     args.out.write_text(report(raw_path))
@@ -127,7 +134,8 @@ def report(raw_path: Path) -> str:
         "# How sensitive the A/B gate is",
         "",
         f"`{COMMAND}` on {m['cpu']}, {m['usable_cores']} usable cores, 1 thread per side; HEAD was "
-        f"{measured}; table made {machine.utc_now()}. Cells: {' '.join(POWER_ARGS)}. Each trial is one "
+        f"{measured}; table made {machine.utc_now()}. Cells: {' '.join(POWER_ARGS)}; and, as a second "
+        f"`bench run` per side, {' '.join(POWER_REAL_ARGS)}. Each trial is one "
         f"gate run (interleaved rounds, 5 to {MAX_ROUNDS}) of HEAD against a scratch commit; conditions alternate.",
         "",
         "| condition | trials | caught (REGRESSION on the injected metric) | REGRESSION on other rows | "
@@ -155,7 +163,8 @@ def report(raw_path: Path) -> str:
         "",
         "Per row of the table (model × metric), how often each verdict came up:",
         "",
-        flat.groupby(["condition", "model", "metric", "verdict"], sort=False).size().rename("trials").reset_index()
+        flat.groupby(["condition", *(["dataset"] if "dataset" in flat else []), "model", "metric", "verdict"],
+                     sort=False).size().rename("trials").reset_index()
         .to_markdown(index=False),
         "",
     ]  # fmt: skip

@@ -1,6 +1,5 @@
 """Users' own data (CSV/Parquet), scikit-learn's bundled real datasets, and model plug-ins."""
 
-import json
 import shutil
 
 import numpy as np
@@ -185,33 +184,14 @@ def test_plugins_skip_cuda_cells_and_pass_sklearns_checks():
     assert est.estimator_.random_state == 3, "the harness's seed reaches the plug-in"
 
 
-def test_leaderboard_numbers_on_a_fixture():
-    from bench.report import leaderboard
-
-    scores = pd.DataFrame(
-        {"a": [0.9, 0.8, 0.7], "b": [0.8, 0.8, np.nan], "c": [0.5, 0.6, 0.9]}, index=["t1", "t2", "t3"]
-    )
-    r = leaderboard.ranks(scores)
-    assert r.loc["t2"].tolist() == [1.5, 1.5, 3.0] and r.loc["t3"].tolist() == [2.0, 3.0, 1.0]  # missing: last
-    w = leaderboard.win_rates(scores)
-    assert w.loc["t1"].tolist() == [1.0, 0.5, 0.0] and w.loc["t2"].tolist() == [0.75, 0.75, 0.0]
-    assert leaderboard.normalised(scores).loc["t3"].tolist() == pytest.approx([0.0, 0.0, 1.0])
-    s = leaderboard.summary(scores, bootstrap=200)
-    assert s.loc["a", "mean rank"] == pytest.approx((1 + 1.5 + 2) / 3)
-    assert s.loc["b", "tasks run"] == "2 / 3" and s.index[0] == "a"
-    assert s.loc["b", "normalised score"] == pytest.approx((0.75 + 1.0 + 0.0) / 3)
-    lo, hi = json.loads(s.loc["a", "mean rank 95% CI"])
-    assert 1.0 <= lo <= s.loc["a", "mean rank"] <= hi <= 2.0
-    assert leaderboard.complete(scores).index.tolist() == ["t1", "t2"]
-
-
 def _frame(results):
     """A records frame of plain CPU cells from {(dataset, model): [(status, test_acc) per seed]}."""
     from bench.records import frame
 
     rows = [
         {"dataset": ds, "dataset_params": {}, "n": 178, "model": model, "model_params": {}, "device": "cpu",
-         "seed": seed, "status": status, "tag": "", "test_acc": acc}
+         "seed": seed, "status": status, "tag": "", "test_acc": acc, "n_classes": 3, "fit_s": 1.0,
+         "predict_s": 0.1, "n_train": 142, "n_test": 36, "machine": {"cpu": "Test CPU"}}
         for (ds, model), runs in results.items() for seed, (status, acc) in enumerate(runs)
     ]  # fmt: skip
     return frame.with_param_columns(pd.DataFrame(rows))
@@ -223,15 +203,16 @@ def test_leaderboard_from_records_keeps_a_family_that_only_failed():
     df = _frame(
         {
             ("wine", "a"): [("ok", 0.9), ("ok", 0.8)],
-            ("wine", "b"): [("failed", None)],
-            ("iris", "a"): [("ok", 0.7)],
-            ("iris", "b"): [("ok", 0.9)],
+            ("wine", "b"): [("failed", None), ("failed", None)],
+            ("iris", "a"): [("ok", 0.7), ("ok", 0.6)],
+            ("iris", "b"): [("failed", None), ("failed", None)],
         }
     )
-    scores = leaderboard.task_scores({"real": df})
-    assert scores.loc["wine (n=178) [real]"].tolist()[0] == pytest.approx(0.85)
-    assert np.isnan(scores.loc["wine (n=178) [real]", "b"]), "failed: missing, not dropped"
-    assert leaderboard.summary(scores, bootstrap=50).loc["b", "tasks run"] == "1 / 2"
+    rows = leaderboard.split_rows({"real": df})
+    assert rows[rows.method == "b"].metric_error.isna().all(), "failed: missing, not dropped"
+    b = leaderboard.board(rows, "real", bootstrap=20)
+    assert b is not None and set(b.table.index) == {"a", "b"}
+    assert b.table.loc["b", "imputed splits"] == "4 / 4" and b.rule == "worst"
 
 
 def test_real_data_section_says_plainly_where_a_spectral_family_trails(tmp_path):
