@@ -9,7 +9,9 @@ build and scikit-learn's trees are CPU-only, so their cuda cells are recorded as
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
+import warnings
 
 import numpy as np
 
@@ -109,6 +111,15 @@ class RandomForest(_Boosting):
         return len(self.model_.estimators_)
 
 
+@contextlib.contextmanager
+def _quiet_lightning():
+    """pytorch_lightning's own deprecation warnings (one per fit and predict, about its internals):
+    not the user's to act on, so kept off bench's one-line-per-event stderr."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", module=r"pytorch_lightning\.|lightning_fabric\.")
+        yield
+
+
 class RealMLP(BenchClassifier):
     """pytabkit.RealMLP_TD_Classifier: RealMLP with its tuned defaults (Holzmüller et al., 2024:
     robust scaling + smooth clipping, PBLD embeddings, its own validation split and schedule).
@@ -148,12 +159,14 @@ class RealMLP(BenchClassifier):
             verbosity=0,
         )
         self.model_ = RealMLP_TD_Classifier(**(kwargs | (self.params or {})))
-        self.model_.fit(self._rows(task.X), task.y)
+        with _quiet_lightning():
+            self.model_.fit(self._rows(task.X), task.y)
 
     def _predict_proba(self, X: np.ndarray) -> np.ndarray:
         if self.model_ is None:
             return np.ones((len(X), 1))
-        return np.asarray(self.model_.predict_proba(self._rows(X)), dtype=np.float64)
+        with _quiet_lightning():
+            return np.asarray(self.model_.predict_proba(self._rows(X)), dtype=np.float64)
 
     def fit_info(self) -> dict:
         return {"predict_device": self.device_}
