@@ -49,7 +49,6 @@ SOURCES = {
     "results/suites/real/": "python -m bench run --suite real --out results/suites/real",
     "results/suites/real-quick/": "python -m bench run --suite real-quick --out results/suites/real-quick",
     "results/suites/real-tiny/": "python -m bench run --suite real-tiny --out results/suites/real-tiny",
-    "results/suites/frontier/": "python -m bench run --suite frontier --out results/suites/frontier",
     "results/suites/sweep/": "python -m bench sweep",
     "results/gate/baseline/": "python -m bench baseline",
     "results/gate/history/": "python -m bench history",

@@ -34,7 +34,10 @@ def test_smoke_run_writes_records_and_tables_and_resumes(tmp_path):
     "args, message",
     [
         (["run", "--models", "mlp,nope"], "unknown model 'nope'; choose from seed_mlp"),
-        (["run", "--datasets", "mnist"], "unknown dataset 'mnist'; choose from sum_bin, sum_mod, poly_mod, warp_mod, cat_mod, iris, wine"),
+        (
+            ["run", "--datasets", "mnist"],
+            "unknown dataset 'mnist'; choose from sum_bin, sum_mod, poly_mod, warp_mod, cat_mod, iris, wine",
+        ),
         (["run", "--n", "0"], "sizes must be positive"),
         (["run", "--seeds", "a,b"], "expected comma-separated integers"),
         (["run", "--suite", "nope"], "invalid choice"),
