@@ -38,3 +38,20 @@ TINY = {
     "random_forest": {"params": {"n_estimators": 5}},
     "realmlp": {"params": {"n_epochs": 2, "hidden_sizes": [16, 16]}},
 }
+
+
+def git(repo, *args) -> str:
+    """``git ARGS`` in ``repo``; its stdout, stripped (a failure raises)."""
+    return subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True, text=True).stdout.strip()
+
+
+def scratch_repo(path: Path, main: str) -> Path:
+    """A new git repository at ``path`` whose ``python -m bench`` runs ``main`` (a fake side for the
+    gate), with a committer set; nothing committed yet."""
+    (path / "bench").mkdir(parents=True)
+    (path / "bench" / "__init__.py").write_text("")
+    (path / "bench" / "__main__.py").write_text(main)
+    git(path, "init", "-q")
+    git(path, "config", "user.email", "t@example.com")
+    git(path, "config", "user.name", "t")
+    return path

@@ -16,7 +16,7 @@ import pytest
 from bench.gate import ab, history, stats
 from bench.gate import git as gate_git
 from bench.gate.git import GateError, checkout
-from tests.conftest import ROOT
+from tests.conftest import ROOT, git, scratch_repo
 
 # --- decisions ------------------------------------------------------------------------------
 
@@ -108,28 +108,19 @@ rows = [
 """
 
 
-def _git(repo, *args):
-    return subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True, text=True).stdout.strip()
-
-
 @pytest.fixture()
 def repo(tmp_path):
     """Nine commits; commit 6 makes every fit 30% slower; commit 8 drops accuracy by 0.01."""
     repo = tmp_path / "repo"
-    (repo / "bench").mkdir(parents=True)
-    (repo / "bench" / "__init__.py").write_text("")
-    (repo / "bench" / "__main__.py").write_text(FAKE_MAIN)
-    _git(repo, "init", "-q")
-    _git(repo, "config", "user.email", "t@example.com")
-    _git(repo, "config", "user.name", "t")
+    scratch_repo(repo, FAKE_MAIN)
     shas = []
     for i in range(9):
         (repo / "speed.txt").write_text("1.3" if i >= 6 else "1.0")
         (repo / "acc.txt").write_text("0.89" if i >= 8 else "0.9")
         (repo / "notes.txt").write_text(f"change {i}\n")
-        _git(repo, "add", "-A")
-        _git(repo, "commit", "-qm", f"commit {i}")
-        shas.append(_git(repo, "rev-parse", "HEAD"))
+        git(repo, "add", "-A")
+        git(repo, "commit", "-qm", f"commit {i}")
+        shas.append(git(repo, "rev-parse", "HEAD"))
     return repo, shas
 
 
@@ -149,13 +140,13 @@ def test_ab_gate_on_real_worktrees_and_processes(repo):
     assert flagged.effect.iloc[0] == pytest.approx(1.3)
     worse, _ = _gate(repo, shas[7], shas[8])
     assert list(worse[worse.verdict == "REGRESSION"].metric) == ["held-out acc (head − base)"]
-    assert _git(repo, "worktree", "list").count("\n") == 0, "worktrees are removed"
+    assert git(repo, "worktree", "list").count("\n") == 0, "worktrees are removed"
 
 
 def test_a_side_that_cannot_run_is_named(repo):
     repo, shas = repo
     (repo / "speed.txt").write_text("-1")
-    _git(repo, "commit", "-qam", "broken")
+    git(repo, "commit", "-qam", "broken")
     with pytest.raises(GateError, match="the head side failed to run .*cannot run"):
         _gate(repo, shas[0], "HEAD")
     with pytest.raises(GateError, match="git rev-parse"):
@@ -260,7 +251,7 @@ def test_power_injections_apply_to_this_code(tmp_path):
     for condition in ("slow20", "acc"):
         with checkout("HEAD", tmp_path / condition) as tree:
             power._inject(tree, condition)
-            changed = _git(tree, "show", "--stat", "--format=%s", "HEAD")
+            changed = git(tree, "show", "--stat", "--format=%s", "HEAD")
             assert f"scratch: inject {condition}" in changed
             target = "models/__init__.py" if condition == "slow20" else "models/base.py"
             assert target in changed
@@ -339,8 +330,8 @@ def test_summarise_keeps_failed_cells_with_their_reason():
 def test_ab_gate_on_worktrees_flags_a_head_whose_family_fails(repo):
     repo, shas = repo
     (repo / "fail.txt").write_text("m\n")
-    _git(repo, "add", "-A")
-    _git(repo, "commit", "-qm", "break m")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "break m")
     table, rounds = _gate(repo, shas[0], "HEAD", min_rounds=5, max_rounds=5)
     assert list(table.verdict) == ["REGRESSION"], table
     assert "failed: boom on head" in table["per-round ratios"].iloc[0]
@@ -387,12 +378,9 @@ except KeyboardInterrupt as exc:
 @pytest.mark.slow
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP])
 def test_sigterm_during_the_ab_gate_leaves_no_side_worktree_or_temp_folder(tmp_path, sig):
-    repo = tmp_path / "repo"
-    (repo / "bench").mkdir(parents=True)
-    (repo / "bench" / "__init__.py").write_text("")
-    (repo / "bench" / "__main__.py").write_text(SLOW_MAIN)
-    for args in (["init", "-q"], ["add", "-A"], ["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "c"]):
-        _git(repo, *args)
+    repo = scratch_repo(tmp_path / "repo", SLOW_MAIN)
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "c")
     temp = tmp_path / "temp"
     temp.mkdir()
     pid_file = tmp_path / "side.pid"
@@ -413,6 +401,6 @@ def test_sigterm_during_the_ab_gate_leaves_no_side_worktree_or_temp_folder(tmp_p
         for _ in range(100):
             os.kill(side, 0)
             time.sleep(0.05)
-    assert _git(repo, "worktree", "list").count("\n") == 0, "only the main worktree is left"
+    assert git(repo, "worktree", "list").count("\n") == 0, "only the main worktree is left"
     assert not (tmp_path / "b").exists() and not (tmp_path / "h").exists()
     assert list(temp.iterdir()) == [], "temporary folders removed"

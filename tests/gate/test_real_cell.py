@@ -2,12 +2,12 @@
 "new on head" rows, not a failed side; a head that cannot run it fails the side."""
 
 import json
-import subprocess
 
 import pytest
 
 from bench.gate import ab
 from bench.gate.git import GateError, checkout
+from tests.conftest import git, scratch_repo
 
 FAKE_MAIN = """
 import json, pathlib, sys
@@ -26,27 +26,18 @@ rows = [
 """
 
 
-def _git(repo, *args):
-    return subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True, text=True).stdout.strip()
-
-
 @pytest.fixture()
 def repo(tmp_path):
     """Commit 0 does not know credit_data; commit 1 does."""
     repo = tmp_path / "repo"
-    (repo / "bench").mkdir(parents=True)
-    (repo / "bench" / "__init__.py").write_text("")
-    (repo / "bench" / "__main__.py").write_text(FAKE_MAIN)
-    _git(repo, "init", "-q")
-    _git(repo, "config", "user.email", "t@example.com")
-    _git(repo, "config", "user.name", "t")
-    _git(repo, "add", "-A")
-    _git(repo, "commit", "-qm", "no real table")
-    old = _git(repo, "rev-parse", "HEAD")
+    scratch_repo(repo, FAKE_MAIN)
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "no real table")
+    old = git(repo, "rev-parse", "HEAD")
     (repo / "knows_real.txt").write_text("yes")
-    _git(repo, "add", "-A")
-    _git(repo, "commit", "-qm", "real table")
-    return repo, old, _git(repo, "rev-parse", "HEAD")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "real table")
+    return repo, old, git(repo, "rev-parse", "HEAD")
 
 
 def _gate(repo, base, head):
