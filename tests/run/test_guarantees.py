@@ -166,6 +166,8 @@ def _start_sleeper(tmp_path, evil, *extra):
         [sys.executable, "-m", "bench", "run", "--datasets", "sum_bin", "--n", "200", "--seeds", "0",
          "--device", "cpu", "--models", "xgboost,evil:sleeper", "--out", str(tmp_path / "o"), "--no-progress", *extra],
         cwd=ROOT, env=evil, stderr=subprocess.PIPE, text=True, start_new_session=True,
+        # A background job (`.ci/run &`) inherits SIGINT ignored; a terminal's Ctrl-C meets the default.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )  # fmt: skip
     marker = tmp_path / "marker"
     deadline = time.monotonic() + 300
@@ -187,7 +189,11 @@ def test_a_signal_during_an_isolated_cell_is_one_line_and_ends_the_child(tmp_pat
     proc = _start_sleeper(tmp_path, evil)
     children = _children_of(proc.pid)
     os.killpg(proc.pid, sig) if sig == signal.SIGINT else proc.send_signal(sig)  # Ctrl-C reaches the whole group
-    _, err = proc.communicate(timeout=120)
+    try:
+        _, err = proc.communicate(timeout=120)
+    finally:  # a run that ignored the signal must not outlive the test
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
     assert proc.returncode == code, err
     assert err.strip().splitlines()[-1].startswith(f"bench: {word}"), err
     assert "Traceback" not in err and "SpawnProcess" not in err, err
