@@ -32,8 +32,17 @@ def split(cell: Cell) -> tuple[np.ndarray, ...]:
     """The cell's data: generated (or drawn) from its seed, 20% held out (also by its seed);
     real data's split is stratified by class (generated labels are balanced by construction)."""
     X, y = datasets.generate(cell.dataset, n=cell.n, seed=cell.seed, **cell.dataset_params)
-    real = datasets.size(cell.dataset, **cell.dataset_params) is not None
+    real = _task_kinds(cell)["real"]
     return tuple(train_test_split(X, y, test_size=TEST_FRACTION, random_state=cell.seed, stratify=y if real else None))
+
+
+def _task_kinds(cell: Cell) -> dict:
+    """What the families' preprocessing reads beside the rows: the categorical columns, and
+    whether the rows are a real table (a table has a size; a generator has none)."""
+    return {
+        "categorical": datasets.categorical(cell.dataset, **cell.dataset_params),
+        "real": datasets.size(cell.dataset, **cell.dataset_params) is not None,
+    }
 
 
 def check_sizes(cells: list[Cell]) -> None:
@@ -203,7 +212,7 @@ def _warm_up(group: list[Cell], threads: int) -> None:
     for est in ests:
         if "max_epochs" in est.get_params():
             est.set_params(max_epochs=1)
-    models.fit_batch(ests, [FitTask(X, y)] * len(ests))
+    models.fit_batch(ests, [FitTask(X, y, **_task_kinds(head))] * len(ests))
     ests[0].predict_proba(X[: n_test(head.n)])
 
 
@@ -211,13 +220,7 @@ def _fit_cells(cells: list[Cell], threads: int, batch: bool) -> list[Fitted]:
     """Fit the cells' estimators, batched as ``models.batch_plan`` says (or one by one), each batch timed."""
     data = [split(c) for c in cells]
     ests = [models.create(c.model, seed=c.seed, device=c.device, n_threads=threads, **c.model_params) for c in cells]
-    kinds = [  # column kinds and whether the rows are a real table: the families' preprocessing reads them
-        {
-            "categorical": datasets.categorical(c.dataset, **c.dataset_params),
-            "real": datasets.size(c.dataset, **c.dataset_params) is not None,
-        }
-        for c in cells
-    ]
+    kinds = [_task_kinds(c) for c in cells]
     tasks = [
         FitTask(X_tr, y_tr, X_monitor=X_te, y_monitor=y_te, **k) if c.tag == "tta" else FitTask(X_tr, y_tr, **k)
         for c, k, (X_tr, X_te, y_tr, y_te) in zip(cells, kinds, data)
