@@ -113,8 +113,6 @@ def execute(suite_list: list[suites.Suite], args) -> int:
     timeout = getattr(args, "cell_timeout", None)
     on_ray = getattr(args, "executor", "local") == "ray"
     runner.RunOptions(threads=args.threads or 1, cell_timeout=timeout)  # checks threads and timeout now
-    if on_ray and timeout is not None:
-        raise ValueError("--cell-timeout works with --executor local only (a Ray task is isolated already)")
     if getattr(args, "ray_address", None) and not on_ray:
         raise ValueError("--ray-address needs --executor ray")
     if on_ray:
@@ -147,7 +145,7 @@ def execute(suite_list: list[suites.Suite], args) -> int:
                     progress=not args.no_progress,
                     batch_seeds=s.batch_seeds,
                     isolate=s.isolate,
-                    cell_timeout=timeout,
+                    cell_timeout=timeout if timeout is not None else s.cell_timeout,
                 )
                 failed += runner.run(suite_cells, out, options, executor)
         except KeyboardInterrupt as exc:

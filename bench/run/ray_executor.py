@@ -164,8 +164,11 @@ class RayExecutor:
 
         return ray.cluster_resources().get("GPU", 0) > 0
 
-    def run(self, groups: list[list[Cell]], threads: int, batch_seeds: bool) -> Iterator[tuple[list[Cell], list[dict]]]:
-        """Submit every group; yield (group, records) in the order they finish.
+    def run(
+        self, groups: list[list[Cell]], threads: int, batch_seeds: bool, timeout: float | None = None
+    ) -> Iterator[tuple[list[Cell], list[dict]]]:
+        """Submit every group; yield (group, records) in the order they finish. ``timeout``: seconds
+        per cell, enforced inside the task exactly as a local run does (a child process killed past it).
 
         On any exit before the end (Ctrl-C, an error in the driver) the outstanding tasks are cancelled."""
         import ray
@@ -181,7 +184,7 @@ class RayExecutor:
             }
             if self.runtime_env:
                 options["runtime_env"] = self.runtime_env
-            ref = remote.options(**options).remote(group, threads, batch_seeds)
+            ref = remote.options(**options).remote(group, threads, batch_seeds, timeout)
             pending[ref] = group
         try:
             while pending:
@@ -205,7 +208,7 @@ def _result(ray, ref, group: list[Cell], threads: int) -> list[dict]:
         return [runner.new_record(c, threads, error=error) for c in group]
 
 
-def _group_task(group: list[Cell], threads: int, batch_seeds: bool) -> list[dict]:
+def _group_task(group: list[Cell], threads: int, batch_seeds: bool, timeout: float | None = None) -> list[dict]:
     """Runs on a Ray worker: the group's records, stamped with the node and the worker's peak memory."""
     import resource
 
@@ -216,7 +219,10 @@ def _group_task(group: list[Cell], threads: int, batch_seeds: bool) -> list[dict
 
     from bench.run import runner
 
-    recs = runner.group_records(group, threads, batch_seeds)
+    if timeout is None:
+        recs = runner.group_records(group, threads, batch_seeds)
+    else:  # the same budget as a local run: the group in a child process, killed past it
+        recs = runner.run_isolated(group, threads, batch_seeds, timeout)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     node = ray.get_runtime_context().get_node_id()[:12]
     return [r | {"peak_rss_mb": round(peak_mb, 1), "node": node} for r in recs]

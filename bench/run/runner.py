@@ -354,13 +354,13 @@ def _results(groups: list[list[Cell]], options: RunOptions, executor):
     for group in skipped:
         yield group, group_records(group, threads, batch_seeds)
     if executor is not None:
-        yield from executor.run(work, threads, batch_seeds)
+        yield from executor.run(work, threads, batch_seeds, options.cell_timeout)
         return
     warmed: set[tuple] = set()
     for group in work:
         # Plug-ins always run in a child: one that calls os._exit ends the child, not the run.
         if options.isolate or options.cell_timeout or _is_plugin(group[0].model):
-            yield group, _run_isolated(group, threads, batch_seeds, options.cell_timeout)
+            yield group, run_isolated(group, threads, batch_seeds, options.cell_timeout)
         else:
             yield group, group_records(group, threads, batch_seeds, warmed)
 
@@ -382,8 +382,9 @@ def _is_plugin(model: str) -> bool:
     return plugins.is_plugin(model)
 
 
-def _run_isolated(group: list[Cell], threads: int, batch_seeds: bool, timeout: float | None) -> list[dict]:
-    """The group in a fresh child process (spawned: no inherited threads or state)."""
+def run_isolated(group: list[Cell], threads: int, batch_seeds: bool, timeout: float | None) -> list[dict]:
+    """The group in a fresh child process (spawned: no inherited threads or state), killed after
+    ``timeout`` seconds per cell (None: no limit); a killed or dead child fails the group with why."""
     import multiprocessing as mp
 
     context = mp.get_context("spawn")

@@ -159,8 +159,19 @@ def test_ray_options_are_checked(tmp_path):
 
     out = bench("run", "--suite", "smoke", "--ray-address", "auto", "--out", str(tmp_path / "o"))
     assert out.returncode == 2 and "--ray-address needs --executor ray" in out.stderr
-    out = bench("run", "--suite", "smoke", "--executor", "ray", "--cell-timeout", "5", "--out", str(tmp_path / "o"))
-    assert out.returncode == 2 and "--cell-timeout works with --executor local only" in out.stderr
+    out = bench("run", "--suite", "smoke", "--executor", "ray", "--cell-timeout", "-5", "--out", str(tmp_path / "o"))
+    assert out.returncode == 2 and "--cell-timeout must be a positive" in out.stderr
+
+
+def test_the_cell_budget_holds_on_ray_as_it_does_locally(cluster, tmp_path):
+    slow = {"max_epochs": 100000, "patience": None, "width": 256}
+    suite = suites.Suite("t", "", [("sum_mod", {})], [2000], ["mlp", "xgboost"], [0], ["cpu"], {"mlp": slow})
+    options = runner.RunOptions(threads=1, progress=False, cell_timeout=30.0)  # xgboost needs ~1 s of it
+    with RayExecutor() as ex:
+        runner.run(suite.cells(), tmp_path, options, executor=ex)
+    recs = {r["model"]: r for r in lines(tmp_path / "records.jsonl")}
+    assert recs["mlp"]["status"] == "failed" and recs["mlp"]["error"] == "timed out after 30 s (30 s per cell)"
+    assert recs["xgboost"]["status"] == "ok", f"a cell within its budget is untouched: {recs['xgboost']['error']}"
 
 
 CELL_FIELDS = {"dataset": "d", "model": "m", "device": "cpu", "n": 10, "n_train": 8, "n_test": 2, "seed": 0}
