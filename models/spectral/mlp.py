@@ -120,6 +120,9 @@ class SpectralMLP(MLP):
         self.frequency_lr_scale = frequency_lr_scale
         self.lifted = lifted
 
+    def fit_info(self) -> dict:
+        return super().fit_info() | self.phases_.summary()
+
     def _build(self, d, n_classes, X, y, candidate) -> nn.Module:
         rng = candidate["rng"]
         phases = find_numeric_phases(
@@ -134,6 +137,7 @@ class SpectralMLP(MLP):
             rng=rng,
         )
         peaks = phases.omegas
+        self.phases_ = phases
         self.frequencies_found_ = peaks
         self.phase_columns_ = phases.describe()  # None: the phases are linear in x
         C = phases.columns(X)

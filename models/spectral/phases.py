@@ -49,6 +49,7 @@ class Phases:
     scale: np.ndarray | None = None
     lo: np.ndarray | None = None  # min-max scaling of each dictionary column (training rows)
     span: np.ndarray | None = None
+    explained: float = 0.0  # share of H(y) the first phase accounts for on the training rows (0: none kept)
 
     @property
     def lifted(self) -> bool:
@@ -65,6 +66,19 @@ class Phases:
         if not self.lifted:
             return None
         return [f"x{m[0]}^2" if len(m) == 2 and m[0] == m[1] else "*".join(f"x{i}" for i in m) for m in self.monomials]
+
+    def summary(self, max_terms: int = 4) -> dict:
+        """What the search kept, for the records: how many phases, the first one's largest terms
+        (frequencies over standardised columns, or over the dictionary's scaled columns) and its share of H(y)."""
+        kept = int(np.count_nonzero(np.any(self.omegas != 0, axis=1)))
+        if not kept:
+            return {"phases_kept": 0, "phase": None, "phase_explained": 0.0}
+        names = self.describe() or [f"x{i}" for i in range(self.omegas.shape[1])]
+        first = self.omegas[0]
+        top = [i for i in np.argsort(-np.abs(first))[:max_terms] if first[i] != 0]
+        terms = " + ".join(f"{first[i]:.3g}*{names[i]}" for i in top).replace("+ -", "- ")
+        more = f" (+{np.count_nonzero(first) - len(top)} terms)" if np.count_nonzero(first) > len(top) else ""
+        return {"phases_kept": kept, "phase": terms + more, "phase_explained": round(self.explained, 4)}
 
 
 def dictionary(d: int) -> tuple[tuple[int, ...], ...]:
@@ -113,13 +127,11 @@ def find_phases(
     search = {"n_peaks": n_peaks, "max_rows": max_rows, "harmonics": harmonics}
     linear = Phases(find_frequencies(Z, y, n_classes, max_pairs=max_pairs, rng=rng, **search))
     d = Z.shape[1]
-    if not lifted or d > MAX_LIFTED_FEATURES:
-        return linear
     # The entropy scores on at most max_rows rows, drawn from their own generator: the caller's
     # rng stays as the linear search left it when the lifted stage does not run.
     sample = np.random.default_rng(len(y)).choice(len(y), max_rows, replace=False) if len(y) > max_rows else slice(None)
-    base = explained(Z[sample], y[sample], n_classes, linear.omegas[0])
-    if base >= EXPLAINED:
+    base = linear.explained = explained(Z[sample], y[sample], n_classes, linear.omegas[0])
+    if not lifted or d > MAX_LIFTED_FEATURES or base >= EXPLAINED:
         return linear
     monomials = dictionary(d)
     raw = lift(Z * scale + mean, monomials)
@@ -146,6 +158,7 @@ def find_phases(
         if grown is not None:
             poly.omegas = np.vstack([grown, poly.omegas[:-1]])
             score = explained(D_sample, y_sample, n_classes, grown)
+    poly.explained = score
     return poly if score > base else linear
 
 

@@ -74,7 +74,7 @@ class SpectralXGBoost(XGBoost):
         super()._fit(FitTask(features, y))
 
     def fit_info(self) -> dict:
-        return super().fit_info() | {"prep_s": self.prep_seconds_}
+        return super().fit_info() | {"prep_s": self.prep_seconds_} | self.phases_.summary()
 
     def _phase_features(self, Z: np.ndarray) -> np.ndarray:
         """[z, w.c, frac(w.c)] per peak w, from standardised rows Z; c = z, or z's lifted columns."""

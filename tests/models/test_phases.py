@@ -117,3 +117,16 @@ def test_structure_suite_cells_and_datasets():
     for name, params in suites.STRUCTURE:
         X, y = datasets.generate(name, n=50, seed=0, **params)
         assert X.shape[1] <= 6 and set(np.unique(y)) <= set(range(params["n_classes"]))
+
+
+@pytest.mark.parametrize("name", ["spectral_xgboost", "spectral_mlp"])
+def test_the_record_says_which_phase_was_kept_and_how_much_it_explains(name):
+    X, y = datasets.generate("sum_mod", n=1000, seed=0)
+    info = models.create(name, seed=0, device="cpu", **({"max_epochs": 2} if name == "spectral_mlp" else {})).fit(X, y)
+    info = info.fit_info()
+    assert info["phases_kept"] >= 1 and info["phase_explained"] > 0.9
+    assert "*x0" in info["phase"] and "*x1" in info["phase"]
+    noise = np.random.default_rng(1).integers(0, 3, len(y))
+    info = models.create(name, seed=0, device="cpu", **({"max_epochs": 2} if name == "spectral_mlp" else {}))
+    info = info.fit(np.random.default_rng(0).normal(size=(1000, 8)), noise).fit_info()
+    assert info["phases_kept"] == 0 and info["phase"] is None and info["phase_explained"] == 0.0
