@@ -1,7 +1,8 @@
 """Leaderboards: a pure function of a (family, task, split) frame, with TabArena's statistics.
 
-Two boards, never mixed into one verdict: the real tables (``BOARDS["real"]``: the verdict people
-act on) and the synthetic tasks (``BOARDS["synthetic"]``). A task is (dataset, dataset params, n);
+Two boards, never mixed into one verdict: the real tables (every table that is not one of our
+generators: the verdict people act on) and the synthetic tasks (``datasets.NAMES``). Which board a
+task joins depends on its dataset, never on the folder its records lie in. A task is (dataset, dataset params, n);
 a split is a seed; CPU rows, plain cells. A family's error on a split is the one TabArena ranks
 by: 1 - ROC AUC on binary tasks, log loss on multiclass ones (records ``test_error``). A task
 whose records predate those fields falls back to 1 - held-out accuracy for every family on it,
@@ -24,13 +25,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+import datasets
 from bench.records.frame import dataset_title, model_name
 
-# Which records folders (page.SUBFOLDERS names; "main" is results/ itself) feed which board.
-BOARDS = {
-    "real": ("real", "real-quick", "real-tiny"),
-    "synthetic": ("main", "variants", "structure", "frontier"),
-}
+BOARDS = ("real", "synthetic")
+# Records folders (page.SUBFOLDERS names; "main" is the folder itself) that feed no board.
+NOT_RANKED = ("sweep",)  # learning curves and frequency sweeps: sizes and scales, not tasks
 PIN = "random_forest"  # TabArena pins its default RandomForest at 1000
 PIN_FALLBACK = ("lightgbm", "xgboost", "catboost", "hist_gbt", "mlp")  # when PIN did not run
 PIN_ELO = 1000
@@ -53,6 +53,7 @@ def split_rows(frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
             pd.DataFrame(
                 {
                     "method": [model_name(m, p) for m, p in zip(d.model, d.mparams)],
+                    "board": ["synthetic" if ds in datasets.NAMES else "real" for ds in d.dataset],
                     "task": [dataset_title(a, b, c) for a, b, c in zip(d.dataset, d.dparams, d.n)],
                     "seed": d.seed.astype(int).to_numpy(),
                     "status": d.status.to_numpy(),
@@ -252,9 +253,10 @@ def board(rows: pd.DataFrame, name: str = "board", *, bootstrap: int = BOOTSTRAP
 
 def boards(frames: dict[str, pd.DataFrame], *, bootstrap: int = BOOTSTRAP) -> dict[str, Board]:
     """The real and the synthetic board of a results folder's frames (those that can be built)."""
+    rows = split_rows({s: f for s, f in frames.items() if s not in NOT_RANKED})
     out = {}
-    for name, sources in BOARDS.items():
-        b = board(split_rows({s: frames[s] for s in sources if s in frames}), name, bootstrap=bootstrap)
+    for name in BOARDS:
+        b = board(rows[rows.board == name].reset_index(drop=True), name, bootstrap=bootstrap) if len(rows) else None
         if b is not None:
             out[name] = b
     return out
@@ -406,9 +408,9 @@ def tasks_table(b: Board) -> str:
 
 
 TEXT = {
-    "real": "The verdict to act on: real tables only (`results/suites/real`, `real-quick`, `real-tiny`), "
-    "never mixed with the synthetic tasks.",
-    "synthetic": "The synthetic tasks (results/ itself, variants, structure, frontier): our own generators, "
+    "real": "The verdict to act on: real tables only (packaged, bundled or a user's file; here and in the "
+    "real suites' folders), never mixed with the synthetic tasks.",
+    "synthetic": "The synthetic tasks (our own generators: the seed datasets, variants, structure, frontier), "
     "most of them periodic stripes built for the spectral families; read apart from the real board.",
 }
 

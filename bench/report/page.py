@@ -138,9 +138,16 @@ def page(
         )
         for name, b in boards.items()
     }
+    # A folder of real tables only (a real suite, or files): its tables with fit times, budgets
+    # and the spectral safety check, in place of the generic accuracy tables.
+    accuracy = (
+        ("Real tables", real.section(df, command))
+        if real.is_real(df)
+        else ("Accuracy (held-out vs train)", accuracy_tables(df))
+    )
     sections = [
         *([board_sections["real"]] if "real" in board_sections else []),
-        ("Accuracy (held-out vs train)", accuracy_tables(df)),
+        accuracy,
         ("Decision regions", _join(*(_figure(f"decision_regions_{d}.png", figures) for d in ("sum_mod", "sum_bin")))),
         ("The seed's MLP", _join(seed_table, _figure("loss_curves.png", figures) if seed_table else "")),
         ("Time to accuracy", time_to_accuracy_table(df)),
@@ -170,7 +177,7 @@ def page(
         )
     for name in ("real", "real-quick", "real-tiny"):
         if name in extra:
-            sections.append((f"Real data: `{name}`", real.section(extra[name], name)))
+            sections.append((f"Real data: `{name}`", real.section(extra[name], SOURCES[f"results/suites/{name}/"])))
     if "synthetic" in board_sections:
         sections.append(board_sections["synthetic"])
     if "sweep" in extra:

@@ -1,4 +1,11 @@
-"""The results page's real-data section: which tables ran, and whether the spectral families keep up."""
+"""The real-data sections: each table with its families, and whether the spectral families are safe.
+
+A pure function of records (the tables' descriptions come from their one definition,
+``datasets.real.TABLES``). Safe means what the real suite promises: on every table
+spectral_xgboost's mean held-out accuracy is within one standard deviation (over seeds) of
+xgboost's, and spectral_mlp's of mlp's, or better; where a spectral search kept a phase on a
+real table, the section says which and how much of the label's entropy it accounted for.
+"""
 
 from __future__ import annotations
 
@@ -6,80 +13,172 @@ import json
 
 import pandas as pd
 
-from bench.records.frame import dataset_title, ok
-from bench.report.tables import accuracy_tables, failures_table, header
+from bench.records.frame import dataset_title
+from bench.report.tables import _num, _pm, failures_table, header
 
 TEXT = (
-    "Real tables (`python -m bench run --suite {suite} --out results/suites/{suite}`; docs/real-data.md): no "
+    "Real tables (`{command}`; docs/real-data.md): no "
     "periodic structure is known in any of them, so this is where the spectral families must show that they "
-    "stay close to the best family when their frequency search finds nothing to use."
+    "stay as good as the family they extend when their frequency search finds nothing to use."
 )
+# Each spectral family and the family it adds its phases to.
+SPECTRAL = {"spectral_xgboost": "xgboost", "spectral_mlp": "mlp"}
+TIMED_OUT = "timed out"  # the start of a record's error when the cell ran past its budget
 
 
-SPECTRAL = ("spectral_mlp", "spectral_xgboost")
-SPECTRAL_GAP = 0.01  # more than this below the best family is said plainly
+def _groups(df: pd.DataFrame):
+    cpu = df[(df.device == "cpu") & (df.tag == "")]
+    return cpu.groupby(["dataset", "dparams", "n"], sort=False)
 
 
-def datasets_table(df: pd.DataFrame) -> str:
-    """Which real tables ran: rows, classes (original names) and identity (sha256 of a file)."""
-    rows = []
-    for (dataset, dparams, n), g in df.groupby(["dataset", "dparams", "n"], sort=False):
-        names = g["class_names"].dropna().iloc[0] if "class_names" in g and g["class_names"].notna().any() else []
-        shown = ", ".join(map(str, names[:6])) + (f" … ({len(names)})" if len(names) > 6 else "")
-        params = json.loads(dparams)
-        rows.append(
-            {
-                "dataset": dataset,
-                "rows": n,
-                "classes": shown,
-                "source": f"file, target {params['target']}, sha256 {params['sha256']}"
-                if "sha256" in params
-                else _source(dataset),
-            }
-        )
-    return pd.DataFrame(rows).to_markdown(index=False)
-
-
-def _source(dataset: str) -> str:
+def about(dataset: str, dparams: str) -> str:
+    """Where a table comes from and what it holds (its definition's words), or a file's identity."""
+    params = json.loads(dparams)
+    if "sha256" in params:
+        return f"file, target {params['target']}, sha256 {params['sha256']}"
     from datasets import real
 
     spec = real.TABLES.get(dataset)
-    return f"{spec.package} {spec.item}" if spec else "scikit-learn"
+    return f"{spec.package} {spec.item}: {spec.about}" if spec else "scikit-learn's bundled copy"
 
 
-def spectral_check(df: pd.DataFrame) -> str:
-    """Where a spectral family is more than SPECTRAL_GAP below the best family, say so, per dataset."""
-    done = ok(df)
-    done = done[done.device == "cpu"]
-    lines = []
-    for (dataset, dparams, n), g in done.groupby(["dataset", "dparams", "n"], sort=False):
-        means = g.groupby("model").test_acc.mean()
-        best = means.idxmax()
-        for model in (m for m in SPECTRAL if m in means):
-            gap = means[best] - means[model]
-            title = dataset_title(dataset, dparams, n)
-            if gap > SPECTRAL_GAP:
-                lines.append(
-                    f"- **{title}: {model} is {100 * gap:.1f} points below the best family** "
-                    f"({best} {means[best]:.3f} vs {means[model]:.3f})."
-                )
-            elif model == best:
-                lines.append(f"- {title}: {model} is the best family ({means[model]:.3f}).")
+def _status(g: pd.DataFrame) -> str:
+    """'5 / 5' seeds ok, and how the others ended."""
+    n_ok = int((g.status == "ok").sum())
+    errors = g.error[g.status != "ok"].fillna("").astype(str)
+    timed_out = int(errors.str.startswith(TIMED_OUT).sum())
+    other = int(len(errors) - timed_out)
+    notes = [f"{timed_out} over budget"] if timed_out else []
+    notes += [f"{other} failed or skipped"] if other else []
+    return f"{n_ok} / {len(g)}" + (f" ({', '.join(notes)})" if notes else "")
+
+
+def family_table(g: pd.DataFrame) -> str:
+    """One table's families: held-out and train accuracy, the ranking error, fit time, seeds that ran."""
+    binary = g.n_classes.dropna().iloc[0] == 2 if g.n_classes.notna().any() else False
+    rows = []
+    for model, m in g.groupby("model"):
+        done = m[m.status == "ok"]
+        score = done.get("test_roc_auc") if binary else done.get("test_log_loss")
+        rows.append(
+            {
+                "family": model,
+                "held-out acc": _pm(done.test_acc),
+                "train acc": _pm(done.train_acc),
+                "ROC AUC" if binary else "log loss": _pm(score) if score is not None else "–",
+                "fit s / seed": _num(done.fit_s.mean() if len(done) else None),
+                "seeds ok": _status(m),
+                "_sort": done.test_acc.mean() if len(done) else -1.0,
+            }
+        )
+    t = pd.DataFrame(rows).sort_values("_sort", ascending=False, kind="stable").drop(columns="_sort")
+    return t.to_markdown(index=False)
+
+
+def _phase_note(m: pd.DataFrame) -> str:
+    """Which phase a spectral family's search kept on this table, in how many seeds."""
+    done = m[m.status == "ok"]
+    if "phases_kept" not in done or done.phases_kept.isna().all():
+        return "search not recorded (records made before bench recorded it)"
+    kept = done[done.phases_kept.fillna(0) > 0]
+    if kept.empty:
+        return "no phase kept"
+    first = kept.iloc[0]
+    return (
+        f"a phase kept in {len(kept)} / {len(done)} seeds, e.g. `{first.phase}` "
+        f"({100 * first.phase_explained:.0f}% of H(y) on training rows)"
+    )
+
+
+def safety_rows(df: pd.DataFrame) -> pd.DataFrame:
+    """Per table and spectral family: its mean held-out accuracy against its base family's, and the verdict."""
+    rows = []
+    for (dataset, dparams, n), g in _groups(df):
+        done = g[g.status == "ok"]
+        for spectral, base in SPECTRAL.items():
+            s, b = done[done.model == spectral].test_acc, done[done.model == base].test_acc
+            if g[g.model == spectral].empty or g[g.model == base].empty:
+                continue
+            if s.empty or b.empty:
+                verdict = "not comparable (a family has no finished seed)"
             else:
-                lines.append(
-                    f"- {title}: {model} within {100 * gap:.1f} points of the best ({best} {means[best]:.3f})."
-                )
-    return "\n".join(lines)
+                std = b.std(ddof=0) if len(b) > 1 else 0.0
+                gap = s.mean() - b.mean()
+                verdict = "safe" if gap >= -std - 1e-12 else "**below by more than one std**"
+            rows.append(
+                {
+                    "table": dataset_title(dataset, dparams, n),
+                    "spectral": spectral,
+                    "its accuracy": _pm(s),
+                    "base": base,
+                    "base accuracy": _pm(b),
+                    "difference": _num(s.mean() - b.mean(), "{:+.3f}") if len(s) and len(b) else "–",
+                    "verdict": verdict,
+                    "search": _phase_note(g[g.model == spectral]),
+                }
+            )
+    return pd.DataFrame(rows)
 
 
-def section(df: pd.DataFrame, suite: str = "real") -> str:
+def safety(df: pd.DataFrame) -> str:
+    """The spectral safety check: a count, then the table."""
+    t = safety_rows(df)
+    if t.empty:
+        return ""
+    safe = int((t.verdict == "safe").sum())
+    below = t[t.verdict.str.startswith("**below")]
+    summary = (
+        f"**Spectral safety**: {safe} of {len(t)} (table, spectral family) pairs are within one std of the "
+        "family they extend, or better."
+    )
+    if not below.empty:
+        summary += " Below by more than one std: " + "; ".join(f"{r.spectral} on {r.table}" for r in below.itertuples())
+        summary += "."
+    phases = t[t.search.str.startswith("a phase")]
+    summary += (
+        f" A phase was kept on {phases.table.nunique()} table(s): "
+        + "; ".join(f"{r.spectral} on {r.table}" for r in phases.itertuples())
+        + "."
+        if not phases.empty
+        else " No search kept a phase on any table."
+    )
+    return summary + "\n\n" + t.to_markdown(index=False)
+
+
+def wall_time(df: pd.DataFrame) -> str:
+    """First to last record of the suite, with long pauses (an interrupted run resumed later) said."""
+    utc = pd.to_datetime(df.utc, utc=True).sort_values()
+    if len(utc) < 2:
+        return ""
+    gaps = utc.diff().dt.total_seconds().fillna(0)
+    pauses = gaps[gaps > 1800]
+    span = (utc.iloc[-1] - utc.iloc[0]).total_seconds()
+    text = f"Wall time, first to last record: {span / 3600:.2f} h for {len(df)} cells"
+    if len(pauses):
+        text += f" ({len(pauses)} pause(s) over 30 min, {pauses.sum() / 3600:.2f} h in all, inside that span)"
+    return text + "."
+
+
+def tables_sections(df: pd.DataFrame) -> str:
+    parts = []
+    for (dataset, dparams, n), g in _groups(df):
+        first = g.iloc[0]
+        split = f"{int(first.n_train)} train / {int(first.n_test)} held-out rows" if "n_train" in g else ""
+        sha = g.dataset_sha256.dropna().iloc[0] if "dataset_sha256" in g and g.dataset_sha256.notna().any() else None
+        line = "; ".join(p for p in (about(dataset, dparams), split, f"loaded frame sha256 {sha}" if sha else "") if p)
+        parts.append(f"### {dataset_title(dataset, dparams, n)}\n\n{line}.\n\n{family_table(g)}")
+    return "\n\n".join(parts)
+
+
+def is_real(df: pd.DataFrame) -> bool:
+    """Whether every record is of a real table (packaged, bundled or a file), none generated."""
+    import datasets
+
+    return len(df) > 0 and not df.dataset.isin(datasets.NAMES).any()
+
+
+def section(df: pd.DataFrame, command: str) -> str:
+    """``command``: the one that made these records."""
     failures = failures_table(df) if (df.status == "failed").any() else ""
-    parts = [
-        TEXT.format(suite=suite),
-        header(df),
-        datasets_table(df),
-        spectral_check(df),
-        accuracy_tables(df),
-        failures,
-    ]
+    parts = [TEXT.format(command=command), header(df), wall_time(df), safety(df), tables_sections(df), failures]
     return "\n\n".join(p for p in parts if p)

@@ -215,11 +215,38 @@ def test_leaderboard_from_records_keeps_a_family_that_only_failed():
     assert b.table.loc["b", "imputed splits"] == "4 / 4" and b.rule == "worst"
 
 
-def test_real_data_section_says_plainly_where_a_spectral_family_trails(tmp_path):
+def test_real_data_section_checks_each_spectral_family_against_the_family_it_extends():
     from bench.report import real as real_data
 
-    accs = {"catboost": [0.98, 0.96], "spectral_mlp": [0.95, 0.93], "spectral_xgboost": [0.97, 0.96]}
-    df = _frame({("wine", m): [("ok", a) for a in v] for m, v in accs.items()})
-    text = real_data.spectral_check(df)
-    assert "**wine (n=178): spectral_mlp is 3.0 points below the best family** (catboost 0.970 vs 0.940)" in text
-    assert "wine (n=178): spectral_xgboost within 0.5 points of the best" in text
+    accs = {
+        "xgboost": [0.96, 0.94],  # mean 0.95, std 0.01
+        "spectral_xgboost": [0.945, 0.945],  # 0.005 below: within one std
+        "mlp": [0.98, 0.98],  # std 0
+        "spectral_mlp": [0.97, 0.99],  # equal mean: safe
+    }
+    df = _frame({(ds, m): [("ok", a) for a in v] for ds in ("wine", "iris") for m, v in accs.items()})
+    df.loc[(df.dataset == "iris") & (df.model == "spectral_mlp"), "test_acc"] = 0.975  # 0.005 below a std of 0
+    df["phases_kept"], df["phase"], df["phase_explained"] = 0, None, 0.0
+    kept = (df.dataset == "wine") & (df.model == "spectral_xgboost") & (df.seed == 0)
+    df.loc[kept, "phases_kept"], df.loc[kept, "phase"], df.loc[kept, "phase_explained"] = 1, "2.1*x3", 0.12
+    rows = real_data.safety_rows(df).set_index(["table", "spectral"])
+    assert rows.loc[("wine (n=178)", "spectral_xgboost"), "verdict"] == "safe"
+    assert rows.loc[("wine (n=178)", "spectral_mlp"), "verdict"] == "safe"
+    assert rows.loc[("iris (n=178)", "spectral_mlp"), "verdict"] == "**below by more than one std**"
+    assert rows.loc[("wine (n=178)", "spectral_xgboost"), "search"].startswith("a phase kept in 1 / 2 seeds, e.g. `2.1*x3` (12%")
+    assert rows.loc[("iris (n=178)", "spectral_xgboost"), "search"] == "no phase kept"
+    text = real_data.safety(df)
+    assert "3 of 4 (table, spectral family) pairs are within one std" in text
+    assert "Below by more than one std: spectral_mlp on iris (n=178)." in text
+    assert "A phase was kept on 1 table(s): spectral_xgboost on wine (n=178)." in text
+
+
+def test_a_cell_over_its_budget_is_shown_as_such_in_its_table():
+    from bench.report import real as real_data
+
+    df = _frame({("wine", "mlp"): [("ok", 0.9), ("failed", None)], ("wine", "tabm"): [("failed", None)] * 2})
+    df["error"] = None
+    df.loc[df.status == "failed", "error"] = "timed out after 600 s (120 s per cell)"
+    df["train_acc"] = 1.0
+    table = real_data.family_table(df)
+    assert "| 1 / 2 (1 over budget)" in table and "| 0 / 2 (2 over budget)" in table
