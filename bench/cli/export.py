@@ -64,7 +64,8 @@ def _frame(path: Path) -> pd.DataFrame:
 
 
 def rows(paths: list[Path]) -> pd.DataFrame:
-    """Split rows of the records folders, each tagged with its board (real: no known ceiling)."""
+    """Split rows of the records folders, each tagged with its board (the leaderboard's rule: real
+    unless the dataset is one of bench's generators)."""
     frames = {}
     for path in paths:
         name = (path if path.is_dir() else path.parent).name
@@ -72,8 +73,7 @@ def rows(paths: list[Path]) -> pd.DataFrame:
     out = leaderboard.split_rows(frames)
     if out.empty:
         raise ValueError("the records hold no CPU cells to export")
-    real = {s: ("ceiling" not in f) or f["ceiling"].isna().all() for s, f in frames.items()}
-    return out.assign(board=out.source.map(lambda s: "real" if real[s] else "synthetic"))
+    return out
 
 
 def bencheval_input(split: pd.DataFrame) -> pd.DataFrame:

@@ -17,6 +17,12 @@ x0 x1 seen through (x0^2, x1^2)), the 10 triples of that raw pair are searched t
 strongest peak replaces it if it explains more. The stage's phase is kept if it explains more of the label than
 the linear one.
 
+Before any of that, the linear phase gets two checks (:func:`offset_phase`): a sub-harmonic (w/2,
+w/3: a peak at a harmonic of the label's period sees only part of it) and a phase offset per
+binary column (a one-hot category that shifts the stripes: w_j moves by delta / (the column's
+step) for a shift delta of a cycle), fitted on half of the rows and kept only if it explains
+``GROW_GAIN`` more of H(y) on the other half.
+
 It cannot find phases of four or more dictionary terms, three terms over three raw features
 (x0^2 + x1 + x2), terms outside the dictionary (cubes, x0 x1 x2, sin x, ...), or any polynomial
 phase when d > ``MAX_LIFTED_FEATURES`` (the dictionary would have ~d^2/2 columns and ~d^4/8
@@ -126,6 +132,7 @@ def find_phases(
     rng = rng if rng is not None else np.random.default_rng(0)
     search = {"n_peaks": n_peaks, "max_rows": max_rows, "harmonics": harmonics}
     linear = Phases(find_frequencies(Z, y, n_classes, max_pairs=max_pairs, rng=rng, **search))
+    linear.omegas[0] = offset_phase(Z, y, n_classes, linear.omegas[0])
     d = Z.shape[1]
     # The entropy scores on at most max_rows rows, drawn from their own generator: the caller's
     # rng stays as the linear search left it when the lifted stage does not run.
@@ -160,6 +167,50 @@ def find_phases(
             score = explained(D_sample, y_sample, n_classes, grown)
     poly.explained = score
     return poly if score > base else linear
+
+
+OFFSET_GRID = 32  # offsets tried per binary column, in shares of a cycle
+OFFSET_ROWS = 4000  # rows the offsets are fitted and checked on (half each), at most
+MAX_BINARY = 16  # binary columns given an offset, at most (the first ones)
+
+
+def offset_phase(Z: np.ndarray, y: np.ndarray, n_classes: int, omega: np.ndarray) -> np.ndarray:
+    """``omega``, or omega / 2 or omega / 3, each with a phase offset per binary column of Z, fitted
+    on half of (at most OFFSET_ROWS) rows; a candidate replaces omega only if it explains
+    ``GROW_GAIN`` more of H(y) on the other half (so noise and threshold labels keep omega)."""
+    if not np.any(omega):
+        return omega
+    order = np.random.default_rng(len(y) + 1).permutation(len(y))[:OFFSET_ROWS]
+    fit_rows, held = order[::2], order[1::2]
+    binary = [j for j in range(Z.shape[1]) if len(np.unique(Z[fit_rows, j])) == 2][:MAX_BINARY]
+    base = explained(Z[held], y[held], n_classes, omega)
+    best, best_score = omega, base + GROW_GAIN
+    for divisor in (1, 2, 3):
+        cand = omega / divisor
+        if binary:
+            cand = _fit_offsets(Z[fit_rows], y[fit_rows], n_classes, cand, binary)
+        score = explained(Z[held], y[held], n_classes, cand)
+        if score >= best_score:
+            best, best_score = cand, score
+    return best
+
+
+def _fit_offsets(Z: np.ndarray, y: np.ndarray, n_classes: int, omega: np.ndarray, binary: list[int]) -> np.ndarray:
+    """Coordinate ascent (two sweeps) over the binary columns: the shift of each column's upper
+    value, on a grid of OFFSET_GRID shares of a cycle, that best explains y."""
+    omega = omega.copy()
+    for _sweep in range(2):
+        for j in binary:
+            lo, hi = np.unique(Z[:, j])
+            start = omega[j]
+            best = (explained(Z, y, n_classes, omega), start)
+            for g in range(1, OFFSET_GRID):
+                omega[j] = start + g / OFFSET_GRID / (hi - lo)
+                score = explained(Z, y, n_classes, omega)
+                if score > best[0]:
+                    best = (score, omega[j])
+            omega[j] = best[1]
+    return omega
 
 
 GROW_GRID = 256  # cells per axis of the demodulated pair transforms

@@ -13,10 +13,14 @@ from models.spectral.phases import Lift, find_phases
 
 
 @pytest.mark.parametrize("seed", [2, 3])
-def test_lifted_columns_of_one_hot_features_stay_bounded_in_float32(seed):
+def test_lifted_columns_of_one_hot_features_stay_bounded_in_float32(seed, monkeypatch):
     # Products of two one-hot columns of one categorical are exactly 0, but come back as +-3e-17
     # from the standardised rows; min-max scaling by that span made float32 inputs of 1e9 and
     # spectral_mlp fell to chance on cat_mod seed 2. Every lifted column must stay within [0, 1].
+    from models.spectral import phases as module
+
+    # The per-category offsets now explain cat_mod linearly; without them the search goes lifted.
+    monkeypatch.setattr(module, "offset_phase", lambda Z, y, k, omega: omega)
     X, y = datasets.generate("cat_mod", n=1600, seed=seed)
     mean, scale = standard_scale(X)
     Z = (X - mean) / scale
@@ -35,6 +39,24 @@ def test_spectral_mlp_is_stable_across_seeds_on_one_hot_offsets():
         train, test = order[:1600], order[1600:]
         est = models.create("spectral_mlp", seed=seed, device="cpu", n_threads=1).fit(X[train], y[train])
         assert (est.predict(X[test]) == y[test]).mean() > 0.9
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_one_hot_offsets_and_a_sub_harmonic_are_fitted_on_half_the_rows_and_kept_on_the_other(seed):
+    from models.spectral.phases import explained, offset_phase
+
+    X, y = datasets.generate("cat_mod", n=1600, seed=seed, n_categories=8, scale=20.0)
+    mean, scale = standard_scale(X)
+    Z = (X - mean) / scale
+    plain = find_phases(Z, y, 3, mean, scale, harmonics=False, rng=np.random.default_rng(seed))
+    # The label's period along x0 + x1 is 3 / 20: frequency 20 / 3 per unit, times x's std in z units.
+    omega = plain.omegas[0]
+    assert abs(abs(omega[0]) - 20 / 3 * scale[0]) < 0.1 * 20 / 3 * scale[0], "the fundamental, not a harmonic"
+    assert explained(Z, y, 3, omega) > 0.85, "offsets on the 8 one-hot columns make the stripes coherent"
+    noise = np.random.default_rng(seed).integers(0, 3, len(y))
+    w = np.zeros(Z.shape[1])
+    w[:2] = omega[:2]
+    assert np.array_equal(offset_phase(Z, noise, 3, w), w), "labels independent of x: nothing is kept"
 
 
 def test_frontier_generators_are_reproducible_and_shaped():

@@ -233,7 +233,9 @@ def test_real_data_section_checks_each_spectral_family_against_the_family_it_ext
     assert rows.loc[("wine (n=178)", "spectral_xgboost"), "verdict"] == "safe"
     assert rows.loc[("wine (n=178)", "spectral_mlp"), "verdict"] == "safe"
     assert rows.loc[("iris (n=178)", "spectral_mlp"), "verdict"] == "**below by more than one std**"
-    assert rows.loc[("wine (n=178)", "spectral_xgboost"), "search"].startswith("a phase kept in 1 / 2 seeds, e.g. `2.1*x3` (12%")
+    assert rows.loc[("wine (n=178)", "spectral_xgboost"), "search"].startswith(
+        "a phase kept in 1 / 2 seeds, e.g. `2.1*x3` (12%"
+    )
     assert rows.loc[("iris (n=178)", "spectral_xgboost"), "search"] == "no phase kept"
     text = real_data.safety(df)
     assert "3 of 4 (table, spectral family) pairs are within one std" in text
