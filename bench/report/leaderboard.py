@@ -254,12 +254,10 @@ def board(rows: pd.DataFrame, name: str = "board", *, bootstrap: int = BOOTSTRAP
 def boards(frames: dict[str, pd.DataFrame], *, bootstrap: int = BOOTSTRAP) -> dict[str, Board]:
     """The real and the synthetic board of a results folder's frames (those that can be built)."""
     rows = split_rows({s: f for s, f in frames.items() if s not in NOT_RANKED})
-    out = {}
-    for name in BOARDS:
-        b = board(rows[rows.board == name].reset_index(drop=True), name, bootstrap=bootstrap) if len(rows) else None
-        if b is not None:
-            out[name] = b
-    return out
+    if rows.empty:
+        return {}
+    built = {name: board(rows[rows.board == name].reset_index(drop=True), name, bootstrap=bootstrap) for name in BOARDS}
+    return {name: b for name, b in built.items() if b is not None}
 
 
 def all_frames(df: pd.DataFrame, extra: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:

@@ -199,17 +199,18 @@ def _fit_offsets(Z: np.ndarray, y: np.ndarray, n_classes: int, omega: np.ndarray
     """Coordinate ascent (two sweeps) over the binary columns: the shift of each column's upper
     value, on a grid of OFFSET_GRID shares of a cycle, that best explains y."""
     omega = omega.copy()
+    current = explained(Z, y, n_classes, omega)  # the score of omega as it stands, carried between columns
     for _sweep in range(2):
         for j in binary:
             lo, hi = np.unique(Z[:, j])
             start = omega[j]
-            best = (explained(Z, y, n_classes, omega), start)
+            best = (current, start)
             for g in range(1, OFFSET_GRID):
                 omega[j] = start + g / OFFSET_GRID / (hi - lo)
                 score = explained(Z, y, n_classes, omega)
                 if score > best[0]:
                     best = (score, omega[j])
-            omega[j] = best[1]
+            current, omega[j] = best
     return omega
 
 
