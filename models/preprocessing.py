@@ -172,4 +172,6 @@ def find_numeric_phases(est, Z: np.ndarray, y: np.ndarray, n_classes: int, **sea
     if k == 0:
         return Phases(np.zeros((search.get("n_peaks", 4), d)))
     found = find_phases(Z[:, :k], y, n_classes, est.mean_[:k], est.scale_[:k], **(search | {"lifted": False}))
-    return Phases(np.pad(found.omegas, ((0, 0), (0, d - k))), explained=found.explained)
+    # Category columns get zero frequency; a warp's column stays last (its features are numeric).
+    omegas = np.insert(found.omegas, [found.n_base] * (d - k), 0.0, axis=1)
+    return Phases(omegas, explained=found.explained, warp=found.warp)

@@ -69,6 +69,11 @@ OPTIONAL: dict[str, str] = {
     "dataset_sha256": "real data: SHA-256 (16 hex digits) of the table as loaded (a file: of its bytes)",
     "preprocessing": "the family's preprocessing rule and what it did (models/preprocessing.py)",
     "categorical_features": "columns CatBoost treated as categorical (cat_features)",
+    "budget_s": "failed cells that ran past their budget: the seconds per cell they had (--cell-timeout)",
+    "phases_kept": "spectral families: phases the frequency search kept (0: none)",
+    "phase": "spectral families: the first phase's largest terms",
+    "phase_explained": "spectral families: share of H(y) the first phase accounts for on training rows",
+    "phase_warp": "spectral families: the per-feature warps added to the first phase (None: none kept)",
     "gpu_peak_mb": "torch's peak GPU memory during the group's fit (cuda cells; GBDT libraries not counted)",
     # Probability scores of the held-out rows (bench.run.runner.probability_scores); records made
     # before they existed lack them, and the leaderboard falls back to 1 - test_acc there.

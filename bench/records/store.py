@@ -134,8 +134,12 @@ def latest(records: list[dict]) -> list[dict]:
     return list(by_key.values())
 
 
-def finished_keys(path: Path, made_here: bool = False, on_ray: bool = False) -> set[str]:
-    """Keys of cells whose latest record is ok or skipped (failed cells are retried).
+TIMED_OUT = "timed out"  # the start of a record's error when its cell ran past its budget
+
+
+def finished_keys(path: Path, made_here: bool = False, on_ray: bool = False, budget: float | None = None) -> set[str]:
+    """Keys of cells whose latest record is ok or skipped (failed cells are retried), or that ran
+    past a budget (``budget_s``) at least ``budget`` seconds per cell (rerunning would only time out again).
 
     ``made_here``: only records made by this commit (``-dirty`` or not) on this machine count, so
     a fresh clone or a new commit measures again instead of reusing someone else's numbers.
@@ -143,10 +147,15 @@ def finished_keys(path: Path, made_here: bool = False, on_ray: bool = False) -> 
     """
     if not Path(path).exists():
         return set()
-    done = [r for r in latest(load(path)) if r.get("status") in ("ok", "skipped")]
+    done = [r for r in latest(load(path)) if r.get("status") in ("ok", "skipped") or _over_budget(r, budget)]
     if made_here:
         done = [r for r in done if _made_here(r, on_ray)]
     return {r["key"] for r in done}
+
+
+def _over_budget(record: dict, budget: float | None) -> bool:
+    spent = record.get("budget_s")
+    return budget is not None and isinstance(spent, int | float) and spent >= budget
 
 
 def _base_commit(commit: str | None) -> str:

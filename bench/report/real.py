@@ -14,6 +14,7 @@ import json
 import pandas as pd
 
 from bench.records.frame import dataset_title
+from bench.records.store import TIMED_OUT
 from bench.report.tables import _num, _pm, failures_table, header
 
 TEXT = (
@@ -23,7 +24,6 @@ TEXT = (
 )
 # Each spectral family and the family it adds its phases to.
 SPECTRAL = {"spectral_xgboost": "xgboost", "spectral_mlp": "mlp"}
-TIMED_OUT = "timed out"  # the start of a record's error when the cell ran past its budget
 
 
 def _groups(df: pd.DataFrame):

@@ -316,7 +316,9 @@ def run(cells: list[Cell], out: Path, options: RunOptions, executor=None) -> int
     """Run every unfinished cell, appending a record for each; returns the number that failed.
 
     Finished means: a record made by this commit on this machine (an interrupted run resumes; a
-    new commit or another machine measures again, and its records replace the older ones).
+    new commit or another machine measures again, and its records replace the older ones), ok,
+    skipped, or over a budget at least as large as this run's (a failed cell is retried; one that
+    ran past its budget only with ``force`` or a larger ``cell_timeout``).
     On Ctrl-C every record already written stays; the progress bar is closed and the
     KeyboardInterrupt goes on. ``executor`` (e.g. :class:`bench.run.ray_executor.RayExecutor`)
     runs the groups elsewhere; this function still decides what runs and writes every record.
@@ -324,7 +326,7 @@ def run(cells: list[Cell], out: Path, options: RunOptions, executor=None) -> int
     out = Path(out)
     path = out / "records.jsonl"
     store.set_aside_torn(path)
-    done = set() if options.force else store.finished_keys(path, made_here=True, on_ray=executor is not None)
+    done = set() if options.force else store.finished_keys(path, True, executor is not None, options.cell_timeout)
     todo = [c for c in cells if c.key not in done]
     groups: dict[tuple, list[Cell]] = defaultdict(list)
     for c in todo:
@@ -401,11 +403,13 @@ def run_isolated(group: list[Cell], threads: int, batch_seeds: bool, timeout: fl
             signal.signal(signal.SIGINT, previous)
     send.close()
     limit = None if timeout is None else timeout * len(group)
+    budget = {}
     try:
         if receive.poll(limit):
             return receive.recv()
         if child.is_alive():  # still running: over its time
-            error = f"timed out after {limit:g} s ({timeout:g} s per cell)"
+            error = f"{store.TIMED_OUT} after {limit:g} s ({timeout:g} s per cell)"
+            budget = {"budget_s": timeout}
         else:
             error = "worker process died (killed, or out of memory)"
     except EOFError:  # the child closed the pipe without a result: it died
@@ -415,7 +419,7 @@ def run_isolated(group: list[Cell], threads: int, batch_seeds: bool, timeout: fl
             child.kill()
         child.join()
         receive.close()
-    return [new_record(c, threads, error=error) for c in group]
+    return [new_record(c, threads, error=error, **budget) for c in group]
 
 
 def _isolated_group(conn, group: list[Cell], threads: int, batch_seeds: bool, parent: int) -> None:

@@ -43,7 +43,7 @@ from torch import Tensor, nn
 from models.mlp import MLP, mlp_layers
 from models.periodic import FourierFeatures
 from models.preprocessing import find_numeric_phases
-from models.spectral.phases import Lift
+from models.spectral.phases import PhaseColumns
 from models.spectral.search import find_cut
 
 
@@ -150,4 +150,4 @@ class SpectralMLP(MLP):
             lr_scale=self.frequency_lr_scale,
         )
         head = mlp_layers(features.d_out, n_classes, self.n_layers, self.width, nn.ReLU, self.dropout, nn.Dropout)
-        return nn.Sequential(*([Lift(phases)] if phases.lifted else []), features, *head)
+        return nn.Sequential(*([PhaseColumns(phases)] if phases.lifted or phases.warp else []), features, *head)

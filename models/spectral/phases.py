@@ -23,7 +23,13 @@ binary column (a one-hot category that shifts the stripes: w_j moves by delta / 
 step) for a shift delta of a cycle), fitted on half of the rows and kept only if it explains
 ``GROW_GAIN`` more of H(y) on the other half.
 
-It cannot find phases of four or more dictionary terms, three terms over three raw features
+Last, when the phase kept explains less than ``warps.WARP_BELOW`` of H(y), each feature may get
+a warp psi_j (piecewise linear, learned from the labels: models/spectral/warps.py) added to it,
+kept only if it explains ``warps.WARP_GAIN`` more on held-out training rows: stripes along g(x0) +
+x1 with g outside the dictionary (x0^3, log, exp, a wiggle), or a ring whose linear terms the
+scans missed. The warp is one more column, last, with frequency 1.
+
+Without a warp, it cannot find phases of four or more dictionary terms, three terms over three raw features
 (x0^2 + x1 + x2), terms outside the dictionary (cubes, x0 x1 x2, sin x, ...), or any polynomial
 phase when d > ``MAX_LIFTED_FEATURES`` (the dictionary would have ~d^2/2 columns and ~d^4/8
 pairs): then only the linear search runs.
@@ -38,7 +44,9 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
+from models.spectral import warps
 from models.spectral.search import SEGMENTS, _phase_bins, find_frequencies, phase_entropy
+from models.spectral.warps import Warp, WarpColumn
 
 EXPLAINED = 0.5  # the lifted stage runs when the linear phase explains less than this share of H(y)
 MAX_LIFTED_FEATURES = 6  # d above this: no lifted stage (27 dictionary columns, 351 pairs at d = 6)
@@ -56,35 +64,43 @@ class Phases:
     lo: np.ndarray | None = None  # min-max scaling of each dictionary column (training rows)
     span: np.ndarray | None = None
     explained: float = 0.0  # share of H(y) the first phase accounts for on the training rows (0: none kept)
+    warp: Warp | None = None  # per-feature warps of the first phase: one more column, sum_j psi_j(z_j)
+
+    @property
+    def n_base(self) -> int:
+        """Columns before the warp's: the rows Z (linear) or the dictionary (lifted)."""
+        return self.omegas.shape[1] - (self.warp is not None)
 
     @property
     def lifted(self) -> bool:
         return self.monomials is not None
 
     def columns(self, Z: np.ndarray) -> np.ndarray:
-        """Standardised rows Z -> the columns the frequencies apply to."""
-        if not self.lifted:
-            return Z
-        return (lift(Z * self.scale + self.mean, self.monomials) - self.lo) / self.span
+        """Standardised rows Z -> the columns the frequencies apply to (the warp's last)."""
+        C = Z if not self.lifted else (lift(Z * self.scale + self.mean, self.monomials) - self.lo) / self.span
+        return C if self.warp is None else np.hstack([C, self.warp(Z)[:, None]])
 
     def describe(self) -> list[str] | None:
         """The dictionary's column names (x0, x0^2, x0*x1, ...), None when linear."""
         if not self.lifted:
-            return None
-        return [f"x{m[0]}^2" if len(m) == 2 and m[0] == m[1] else "*".join(f"x{i}" for i in m) for m in self.monomials]
+            return None if self.warp is None else [f"x{i}" for i in range(self.n_base)] + ["psi"]
+        return [
+            f"x{m[0]}^2" if len(m) == 2 and m[0] == m[1] else "*".join(f"x{i}" for i in m) for m in self.monomials
+        ] + (["psi"] if self.warp is not None else [])
 
     def summary(self, max_terms: int = 4) -> dict:
         """What the search kept, for the records: how many phases, the first one's largest terms
         (frequencies over standardised columns, or over the dictionary's scaled columns) and its share of H(y)."""
         kept = int(np.count_nonzero(np.any(self.omegas != 0, axis=1)))
         if not kept:
-            return {"phases_kept": 0, "phase": None, "phase_explained": 0.0}
+            return {"phases_kept": 0, "phase": None, "phase_explained": 0.0, "phase_warp": None}
         names = self.describe() or [f"x{i}" for i in range(self.omegas.shape[1])]
         first = self.omegas[0]
         top = [i for i in np.argsort(-np.abs(first))[:max_terms] if first[i] != 0]
         terms = " + ".join(f"{first[i]:.3g}*{names[i]}" for i in top).replace("+ -", "- ")
         more = f" (+{np.count_nonzero(first) - len(top)} terms)" if np.count_nonzero(first) > len(top) else ""
-        return {"phases_kept": kept, "phase": terms + more, "phase_explained": round(self.explained, 4)}
+        warp = {"phase_warp": self.warp.describe() if self.warp is not None else None}
+        return {"phases_kept": kept, "phase": terms + more, "phase_explained": round(self.explained, 4)} | warp
 
 
 def dictionary(d: int) -> tuple[tuple[int, ...], ...]:
@@ -139,7 +155,7 @@ def find_phases(
     sample = np.random.default_rng(len(y)).choice(len(y), max_rows, replace=False) if len(y) > max_rows else slice(None)
     base = linear.explained = explained(Z[sample], y[sample], n_classes, linear.omegas[0])
     if not lifted or d > MAX_LIFTED_FEATURES or base >= EXPLAINED:
-        return linear
+        return warped(Z, y, n_classes, linear, harmonics)
     monomials = dictionary(d)
     raw = lift(Z * scale + mean, monomials)
     lo, hi = raw.min(0), raw.max(0)
@@ -166,7 +182,55 @@ def find_phases(
             poly.omegas = np.vstack([grown, poly.omegas[:-1]])
             score = explained(D_sample, y_sample, n_classes, grown)
     poly.explained = score
-    return poly if score > base else linear
+    return warped(Z, y, n_classes, poly if score > base else linear, harmonics)
+
+
+def warped(Z: np.ndarray, y: np.ndarray, n_classes: int, phases: Phases, harmonics: bool = True) -> Phases:
+    """``phases`` with per-feature warps of its first phase (models/spectral/warps.py) when they
+    explain ``WARP_GAIN`` more of H(y) on held-out training rows; else ``phases`` unchanged.
+
+    Two starts: the phase as found, and (lifted) the phase without its cross terms x_i x_j, which
+    warps cannot correct (a ring's square terms found with a spurious cross term instead of its
+    linear ones). The warp becomes one more column with frequency 1 in the first phase (h in its
+    h-th harmonic); the other peaks are dropped (their frequencies were found without it).
+    """
+    omega = phases.omegas[0]
+    if not np.any(omega):
+        return phases
+    C = phases.columns(Z)
+    starts = [omega]
+    if phases.lifted:
+        cross = np.array([len(set(m)) == 2 for m in phases.monomials])
+        if np.any(omega[cross] != 0) and np.any(omega[~cross] != 0):
+            starts.append(np.where(cross, 0.0, omega))
+    _, held = warps.split(len(y))
+    floor = warps.score(C[held] @ omega, y[held], n_classes)  # the phase as found, on fit_warp's held-out rows
+    if floor >= warps.WARP_BELOW:
+        return phases
+    best: tuple[Warp | None, np.ndarray] = (None, omega)
+    for start in starts:
+        warp = warps.fit_warp(Z, C @ start, y, n_classes, _warp_candidates(phases, start, Z.shape[1]))
+        if (
+            warp is not None
+            and warp.explained >= floor + warps.WARP_GAIN
+            and (best[0] is None or warp.explained > best[0].explained)
+        ):
+            best = (warp, start)
+    warp, start = best
+    if warp is None:
+        return phases
+    first = np.append(start, 1.0)
+    rows = [first * (h if harmonics else h == 1) for h in range(1, len(phases.omegas) + 1)]
+    return Phases(
+        np.array(rows), phases.monomials, phases.mean, phases.scale, phases.lo, phases.span, warp.explained, warp
+    )
+
+
+def _warp_candidates(phases: Phases, omega: np.ndarray, d: int) -> list[int]:
+    """Features to warp: those the phase uses first, then the others."""
+    used = np.flatnonzero(omega)
+    raw = sorted({i for k in used for i in phases.monomials[k]}) if phases.lifted else sorted(used.tolist())
+    return raw + [j for j in range(d) if j not in raw]
 
 
 OFFSET_GRID = 32  # offsets tried per binary column, in shares of a cycle
@@ -311,3 +375,16 @@ class Lift(nn.Module):
         x = z * self.scale + self.mean
         cols = [x[..., m[0]] if len(m) == 1 else x[..., m[0]] * x[..., m[1]] for m in self.monomials]
         return (torch.stack(cols, -1) - self.lo) / self.span
+
+
+class PhaseColumns(nn.Module):
+    """Standardised rows -> :meth:`Phases.columns` (lifted and/or with the warp's column), in torch."""
+
+    def __init__(self, phases: Phases) -> None:
+        super().__init__()
+        self.lift = Lift(phases) if phases.lifted else None
+        self.warp = WarpColumn(phases.warp) if phases.warp is not None else None
+
+    def forward(self, z: Tensor) -> Tensor:
+        c = self.lift(z) if self.lift is not None else z
+        return c if self.warp is None else torch.cat([c, self.warp(z).unsqueeze(-1)], -1)

@@ -72,6 +72,15 @@ def test_latest_wins_and_failed_cells_are_not_finished(tmp_path):
     assert {r["key"]: r["test_acc"] for r in store.latest(store.load(path))}["a"] == 0.9
 
 
+def test_a_cell_over_its_budget_is_finished_for_that_budget_or_less_not_for_more(tmp_path):
+    path = tmp_path / "records.jsonl"
+    store.append(path, _record("slow", status="failed", error="timed out after 240 s (120 s per cell)", budget_s=120.0))
+    store.append(path, _record("crashed", status="failed", error="worker process died"))
+    assert store.finished_keys(path) == set(), "no budget given: every failed cell is retried"
+    assert store.finished_keys(path, budget=120.0) == store.finished_keys(path, budget=60.0) == {"slow"}
+    assert store.finished_keys(path, budget=300.0) == set(), "a larger budget tries it again"
+
+
 def test_cell_key_is_stable_and_sensitive():
     k = schema.cell_key("sum_mod", {}, 2000, "mlp", {}, "cpu", 0)
     assert k == schema.cell_key("sum_mod", {}, 2000, "mlp", {}, "cpu", 0)

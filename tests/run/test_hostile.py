@@ -259,6 +259,10 @@ def test_cell_timeout_kills_the_child_and_records_why(tmp_path):
     (rec,) = store.load(tmp_path / "records.jsonl")
     assert failed == 1 and rec["status"] == "failed"
     assert rec["error"] == "timed out after 2 s (2 s per cell)"  # run to its end, it would be ok (in hours)
+    assert rec["budget_s"] == 2.0
+    # A rerun under the same budget does not spend it again on a cell that would only time out again.
+    assert runner.run(suite.cells(), tmp_path, runner.RunOptions(threads=1, progress=False, cell_timeout=2.0)) == 0
+    assert len(store.load(tmp_path / "records.jsonl")) == 1
 
 
 def test_probabilities_are_never_nan_for_finite_input():
