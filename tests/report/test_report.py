@@ -84,6 +84,10 @@ def test_seed_mlp_losses(df):
     (row,) = _rows(text, "sum_mod (n=100)")
     # last-row losses 1.2 and 1.0; epoch means 1.05 and 1.15; ln 3 = 1.0986; held-out 0.3, 0.4
     assert row[1:] == ["cpu", "1.100 ± 0.100", "1.100 ± 0.050", f"{math.log(3):.3f}", "0.350 ± 0.050"]
+    # A real table with 11 classes (texture) broke the page: chance was looked up for 2..10 classes only.
+    eleven = df.assign(n_classes=11)
+    (row,) = _rows(tables.seed_mlp_table(eleven), "sum_mod (n=100)")
+    assert row[4] == f"{math.log(11):.3f}"
 
 
 def test_throughput_and_failures(df):
