@@ -96,7 +96,8 @@ def add_parsers(sub) -> None:
         default=None,
         metavar="S",
         help="kill a cell's work after S seconds (per cell of a batched group) and record it as failed; "
-        "implies --isolate (default: no limit)",
+        "a rerun under the same or a smaller S does not retry it (--force does); implies --isolate "
+        "(default: no limit; --suite real: 120)",
     )
     add_run_options(p_run, RESULTS / "runs")
     add_executor_options(p_run)
