@@ -45,7 +45,7 @@ import torch
 from torch import Tensor, nn
 
 from models.spectral import warps
-from models.spectral.search import SEGMENTS, _phase_bins, find_frequencies, phase_entropy
+from models.spectral.search import SEGMENTS, _phase_bins, find_frequencies, label_entropy, phase_entropy
 from models.spectral.warps import Warp, WarpColumn
 
 EXPLAINED = 0.5  # the lifted stage runs when the linear phase explains less than this share of H(y)
@@ -111,13 +111,6 @@ def dictionary(d: int) -> tuple[tuple[int, ...], ...]:
 def lift(X: np.ndarray, monomials) -> np.ndarray:
     """The dictionary's columns of raw rows X."""
     return np.stack([np.prod(X[:, list(m)], axis=1) for m in monomials], 1)
-
-
-def label_entropy(y: np.ndarray, n_classes: int) -> float:
-    """H(y) in nats per row."""
-    p = np.bincount(y, minlength=n_classes) / len(y)
-    p = p[p > 0]
-    return float(-(p * np.log(p)).sum())
 
 
 def explained(Z: np.ndarray, y: np.ndarray, n_classes: int, omega: np.ndarray) -> float:

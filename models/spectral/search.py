@@ -33,6 +33,13 @@ CUT_Z = 8.0  # standard deviations above chance a cut's likelihood gain must rea
 CUT_CHUNK = 64  # cut positions per block: bounds the (cuts, n) index arrays
 
 
+def label_entropy(y: np.ndarray, n_classes: int) -> float:
+    """H(y) in nats per row."""
+    p = np.bincount(y, minlength=n_classes) / len(y)
+    p = p[p > 0]
+    return float(-(p * np.log(p)).sum())
+
+
 def _centred_onehot(y: np.ndarray, n_classes: int) -> np.ndarray:
     Y = np.eye(n_classes)[y]
     return Y - Y.mean(0)

@@ -31,7 +31,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from models.spectral.search import SEGMENTS, _phase_bins, phase_entropy
+from models.spectral.search import SEGMENTS, _centred_onehot, _phase_bins, label_entropy, phase_entropy
 
 WARP_BELOW = 0.9  # warps are tried when the phase explains less than this share of H(y)
 WARP_GAIN = 0.05  # share of H(y) a feature's warp must add on the held-out rows to be kept
@@ -78,17 +78,16 @@ def fit_warp(
     """Warps of ``candidates`` (feature indices of standardised rows Z) added to the phase t
     (cycles, one per row) that best explain y; None when none is kept (see the module doc)."""
     fit_rows, held = split(len(y), seed)
-    features = [j for j in candidates if len(np.unique(Z[fit_rows, j])) >= MIN_LEVELS][:MAX_WARPED]
-    features = [j for j in features if len(_knots(Z[fit_rows, j])) >= MIN_KNOTS]
+    Zf, yf = Z[fit_rows], y[fit_rows]
+    features = [j for j in candidates if len(np.unique(Zf[:, j])) >= MIN_LEVELS][:MAX_WARPED]
+    knots = {j: _knots(Zf[:, j]) for j in features}
+    features = [j for j in features if len(knots[j]) >= MIN_KNOTS]
     start = score(t[held], y[held], n_classes)
     if not features or start >= WARP_BELOW:
         return None
-    Zf, yf = Z[fit_rows], y[fit_rows]
-    knots = {j: _knots(Zf[:, j]) for j in features}
     values = {j: np.zeros(len(knots[j])) for j in features}
+    ends = {j: (Zf[:, j].min(), Zf[:, j].max()) for j in features}
     kept: set[int] = set()
-
-    ends = {j: (Z[fit_rows, j].min(), Z[fit_rows, j].max()) for j in features}
 
     def phase(rows: np.ndarray, use: set[int]) -> np.ndarray:
         return t[rows] + sum(
@@ -96,10 +95,10 @@ def fit_warp(
         )
 
     best = start
-    for _sweep in range(WARP_SWEEPS):
+    for sweep in range(WARP_SWEEPS):
         for j in features:
             previous = values[j].copy()
-            if _sweep == 0:  # a warm start that needs no profile (the phase may not show one yet)
+            if sweep == 0:  # a warm start that needs no profile (the phase may not show one yet)
                 values[j] = values[j] + _phasor_offsets(phase(fit_rows, kept | {j}), Zf[:, j], yf, n_classes, knots[j])
             values[j] = values[j] + _correction(phase(fit_rows, kept | {j}), Zf[:, j], yf, n_classes, knots[j])
             new = score(phase(held, kept | {j}), y[held], n_classes)
@@ -138,9 +137,7 @@ def split(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
 
 def score(t: np.ndarray, y: np.ndarray, n_classes: int) -> float:
     """Share of H(y) that the phase frac(t) accounts for (as models.spectral.phases.explained)."""
-    p = np.bincount(y, minlength=n_classes) / len(y)
-    p = p[p > 0]
-    h = float(-(p * np.log(p)).sum())
+    h = label_entropy(y, n_classes)
     if h <= 0:
         return 0.0
     bins = _phase_bins(len(y), n_classes)
@@ -150,10 +147,12 @@ def score(t: np.ndarray, y: np.ndarray, n_classes: int) -> float:
 def _knots(z: np.ndarray) -> np.ndarray:
     """Bin centres: the medians of ~ROWS_PER_BIN-row quantile bins of z, strictly increasing."""
     q = int(np.clip(len(z) // ROWS_PER_BIN, 8, 64))
-    edges = np.quantile(z, np.linspace(0, 1, q + 1))
-    centres = np.quantile(z, (np.arange(q) + 0.5) / q)
-    centres = np.unique(np.clip(centres, edges[0], edges[-1]))
-    return centres
+    return np.unique(np.quantile(z, (np.arange(q) + 0.5) / q))
+
+
+def _nearest(z: np.ndarray, knots: np.ndarray) -> np.ndarray:
+    """Each row's nearest knot (index)."""
+    return np.clip(np.searchsorted((knots[1:] + knots[:-1]) / 2, z), 0, len(knots) - 1)
 
 
 def _phasor_offsets(t: np.ndarray, z: np.ndarray, y: np.ndarray, n_classes: int, knots: np.ndarray) -> np.ndarray:
@@ -164,9 +163,8 @@ def _phasor_offsets(t: np.ndarray, z: np.ndarray, y: np.ndarray, n_classes: int,
     the reference R_c = sum_q A_qc exp(-2 pi i delta_q) and the offsets are refined in turn,
     starting from the knot with the strongest phasors.
     """
-    Yc = np.eye(n_classes)[y]
-    Yc = Yc - Yc.mean(0)
-    nearest = np.clip(np.searchsorted((knots[1:] + knots[:-1]) / 2, z), 0, len(knots) - 1)
+    Yc = _centred_onehot(y, n_classes)
+    nearest = _nearest(z, knots)
     wave = np.exp(2j * np.pi * t)
     A = np.stack(
         [np.bincount(nearest, weights=(Yc[:, c] * wave).real, minlength=len(knots)) for c in range(n_classes)], 1
@@ -190,7 +188,7 @@ def _correction(t: np.ndarray, z: np.ndarray, y: np.ndarray, n_classes: int, kno
     np.add.at(counts, (y, (np.mod(t, 1.0) * bins).astype(np.int64) % bins), 1.0)
     log_profile = np.log(counts / counts.sum(0))
     # Rows to their nearest knot; each knot's half-width sets its slope grid (up to 1 cycle across it).
-    nearest = np.clip(np.searchsorted((knots[1:] + knots[:-1]) / 2, z), 0, len(knots) - 1)
+    nearest = _nearest(z, knots)
     gaps = np.diff(knots)
     width = np.maximum(np.concatenate([gaps[:1], gaps]) + np.concatenate([gaps, gaps[-1:]]), 1e-12) / 2
     slopes = np.linspace(-1.0, 1.0, WARP_SLOPES)[None, :] / width[:, None]  # (knots, slopes), cycles per unit
