@@ -45,7 +45,14 @@ import torch
 from torch import Tensor, nn
 
 from models.spectral import warps
-from models.spectral.search import SEGMENTS, _phase_bins, find_frequencies, label_entropy, phase_entropy
+from models.spectral.search import (
+    SEGMENTS,
+    _phase_bins,
+    find_frequencies,
+    label_entropy,
+    phase_entropy,
+    phases_entropy,
+)
 from models.spectral.warps import Warp, WarpColumn
 
 EXPLAINED = 0.5  # the lifted stage runs when the linear phase explains less than this share of H(y)
@@ -254,20 +261,23 @@ def offset_phase(Z: np.ndarray, y: np.ndarray, n_classes: int, omega: np.ndarray
 
 def _fit_offsets(Z: np.ndarray, y: np.ndarray, n_classes: int, omega: np.ndarray, binary: list[int]) -> np.ndarray:
     """Coordinate ascent (two sweeps) over the binary columns: the shift of each column's upper
-    value, on a grid of OFFSET_GRID shares of a cycle, that best explains y."""
+    value, on a grid of OFFSET_GRID shares of a cycle, that best explains y (the first best, the
+    shift as it stands unless another explains more). The grid is scored in one call, each
+    candidate's phase computed as :func:`explained` computes it."""
     omega = omega.copy()
-    current = explained(Z, y, n_classes, omega)  # the score of omega as it stands, carried between columns
+    h = label_entropy(y, n_classes)
+    if h <= 0:
+        return omega
+    bins = _phase_bins(len(y), n_classes)
+    grid = np.arange(OFFSET_GRID) / OFFSET_GRID
     for _sweep in range(2):
         for j in binary:
             lo, hi = np.unique(Z[:, j])
-            start = omega[j]
-            best = (current, start)
-            for g in range(1, OFFSET_GRID):
-                omega[j] = start + g / OFFSET_GRID / (hi - lo)
-                score = explained(Z, y, n_classes, omega)
-                if score > best[0]:
-                    best = (score, omega[j])
-            current, omega[j] = best
+            cands = np.repeat(omega[None], OFFSET_GRID, 0)
+            cands[1:, j] = omega[j] + grid[1:] / (hi - lo)  # row 0: the shift as it stands
+            t = np.hstack([Z @ c[:, None] for c in cands])
+            scores = 1.0 - phases_entropy(t, y, n_classes, bins, SEGMENTS) / h
+            omega[j] = cands[np.argmax(scores), j]
     return omega
 
 

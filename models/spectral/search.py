@@ -333,8 +333,12 @@ def phase_entropy(
     conditioned on one cut into two sides (the best cut, or none): a pattern whose phase jumps
     once (e.g. int() truncating toward zero where w.x changes sign) is then pure on both sides.
     """
-    t = X @ omegas.T  # (n, m): unwrapped phase
-    m = len(omegas)
+    return phases_entropy(X @ omegas.T, y, n_classes, bins, segments)
+
+
+def phases_entropy(t: np.ndarray, y: np.ndarray, n_classes: int, bins: int, segments: int = 1) -> np.ndarray:
+    """:func:`phase_entropy` of given unwrapped phases t (n, m), one per column."""
+    m = t.shape[1]
     lo, hi = t.min(0), t.max(0)
     seg = np.minimum(((t - lo) / np.maximum(hi - lo, 1e-12) * segments).astype(np.int64), segments - 1)
     # Cut after slab k (k = segments - 1: no cut); only where both sides span >= MIN_CYCLES periods,
@@ -342,7 +346,7 @@ def phase_entropy(
     k = np.arange(segments)[None, :]
     cycles = (hi - lo)[:, None] / segments
     allowed = ((k + 1) * cycles >= MIN_CYCLES) & ((segments - 1 - k) * cycles >= MIN_CYCLES) | (k == segments - 1)
-    total, xlogx = np.zeros(m), _xlogx(len(X))
+    total, xlogx = np.zeros(m), _xlogx(len(t))
     # Counts laid out (slab, frequency, class, bin): the sums run over contiguous memory.
     cell = ((seg * m + np.arange(m)[None, :]) * n_classes + y[:, None]) * bins  # each row's cell, less its bin
     scaled = np.mod(t, 1.0) * bins
@@ -356,7 +360,7 @@ def phase_entropy(
         right = left[-1] - left  # slabs j+1..end
         entropy = (_entropy_sum(left, xlogx) + _entropy_sum(right, xlogx)).T  # (m, segments)
         total += np.where(allowed, entropy, np.inf).min(1)
-    return total / (len(BIN_OFFSETS) * len(X))
+    return total / (len(BIN_OFFSETS) * len(t))
 
 
 def _phase_bins(n: int, n_classes: int) -> int:

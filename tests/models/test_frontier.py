@@ -59,6 +59,33 @@ def test_one_hot_offsets_and_a_sub_harmonic_are_fitted_on_half_the_rows_and_kept
     assert np.array_equal(offset_phase(Z, noise, 3, w), w), "labels independent of x: nothing is kept"
 
 
+@pytest.mark.parametrize(("n_categories", "scale"), [(3, 40.0), (8, 20.0)])
+def test_the_offset_grid_scored_at_once_picks_what_one_call_per_offset_picks(n_categories, scale):
+    from models.spectral.phases import OFFSET_GRID, _fit_offsets, explained
+
+    def one_by_one(Z, y, k, omega, binary):  # the ascent as first written: explained() per grid point
+        omega = omega.copy()
+        current = explained(Z, y, k, omega)
+        for _sweep in range(2):
+            for j in binary:
+                lo, hi = np.unique(Z[:, j])
+                start, best = omega[j], (current, omega[j])
+                for g in range(1, OFFSET_GRID):
+                    omega[j] = start + g / OFFSET_GRID / (hi - lo)
+                    if (score := explained(Z, y, k, omega)) > best[0]:
+                        best = (score, omega[j])
+                current, omega[j] = best
+        return omega
+
+    X, y = datasets.generate("cat_mod", n=800, seed=1, n_categories=n_categories, scale=scale, n_numeric=1)
+    mean, scale_ = standard_scale(X)
+    Z = (X - mean) / scale_
+    omega = np.zeros(Z.shape[1])
+    omega[0] = scale / 3 * scale_[0]
+    binary = list(range(1, 1 + n_categories))
+    np.testing.assert_array_equal(_fit_offsets(Z, y, 3, omega, binary), one_by_one(Z, y, 3, omega, binary))
+
+
 def test_frontier_generators_are_reproducible_and_shaped():
     X, y = datasets.generate("cat_mod", n=100, seed=0, n_categories=5, n_noise_features=3)
     assert X.shape == (100, 2 + 5 + 3) and set(np.unique(X[:, 2:7])) == {0.0, 1.0}

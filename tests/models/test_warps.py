@@ -95,3 +95,45 @@ def test_spectral_families_learn_stripes_along_a_warped_axis(name):
     est = models.create(name, seed=3, device="cpu", n_threads=1, **params).fit(X[:1600], y[:1600])
     assert est.fit_info()["phase_warp"] is not None
     assert (est.predict(X[1600:]) == y[1600:]).mean() > 0.9
+
+
+def _reference_correction(t, z, y, n_classes, knots):
+    """warps._correction as first written: a gather of each row's log-likelihood per slope and
+    offset, summed per knot (the reference the counted version must match)."""
+    bins = min(warps._phase_bins(len(y), n_classes), 8 * n_classes)
+    counts = np.ones((n_classes, bins))
+    np.add.at(counts, (y, (np.mod(t, 1.0) * bins).astype(np.int64) % bins), 1.0)
+    log_profile = np.log(counts / counts.sum(0))
+    nearest = warps._nearest(z, knots)
+    gaps = np.diff(knots)
+    width = np.maximum(np.concatenate([gaps[:1], gaps]) + np.concatenate([gaps, gaps[-1:]]), 1e-12) / 2
+    slopes = np.linspace(-1.0, 1.0, warps.WARP_SLOPES)[None, :] / width[:, None]
+    local = z - knots[nearest]
+    offsets = np.arange(warps.WARP_OFFSETS) / warps.WARP_OFFSETS
+    total = np.zeros((len(knots), warps.WARP_SLOPES, warps.WARP_OFFSETS))
+    for s in range(warps.WARP_SLOPES):
+        b = (np.mod((t + slopes[nearest, s] * local)[:, None] + offsets, 1.0) * bins).astype(np.int64) % bins
+        ll = log_profile[y[:, None], b]
+        for g in range(warps.WARP_OFFSETS):
+            total[:, s, g] = np.bincount(nearest, weights=ll[:, g], minlength=len(knots))
+    flat = total.reshape(len(knots), -1).argmax(1)
+    return slopes[np.arange(len(knots)), flat // warps.WARP_OFFSETS], offsets[flat % warps.WARP_OFFSETS]
+
+
+@pytest.mark.parametrize(("n", "k"), [(300, 2), (1200, 3), (6000, 5)])
+def test_the_counted_correction_picks_what_the_row_by_row_likelihood_picks(n, k):
+    rng = np.random.default_rng(n + k)
+    z = rng.normal(size=n)
+    t = 5 * rng.normal(size=n) + np.sin(3 * z)
+    t[:5] = -1e-18  # phases whose fraction rounds to a whole cycle
+    y = (np.floor(t * k) % k).astype(np.int64)
+    noisy = rng.random(n) < 0.3
+    y[noisy] = rng.integers(0, k, noisy.sum())
+    knots = warps._knots(z)
+    slope, delta = _reference_correction(t, z, y, k, knots)
+    delta = np.where(delta >= 0.5, delta - 1.0, delta)
+    gaps = np.diff(knots)
+    expected = delta.copy()
+    for q in range(1, len(knots)):
+        expected[q] = delta[q] + np.round(expected[q - 1] + (slope[q - 1] + slope[q]) / 2 * gaps[q - 1] - delta[q])
+    np.testing.assert_array_equal(warps._correction(t, z, y, k, knots), expected - expected.mean())
