@@ -66,16 +66,29 @@ def _num(x, fmt: str = "{:.3g}") -> str:
 
 
 def header(df: pd.DataFrame) -> str:
-    """Which machine, threads, libraries and commits made these records, and when."""
+    """Which machine, threads, libraries and commits made these records, and when. Records from
+    more than one machine (CPU model, cores, threads, GPU) name each, with its records and datasets."""
     m = df["machine"].iloc[-1]
     v = df["versions"].iloc[-1]
     libs = ", ".join(f"{k} {val}" for k, val in v.items() if val)
-    gpu = f"; GPU {m.get('gpu')} (CUDA {m.get('cuda')}, driver {m.get('driver')})" if m.get("gpu") else "; no GPU"
+    made_on = df["machine"].map(_machine_text)
+    if made_on.nunique() == 1:
+        where = made_on.iloc[-1]
+    else:
+        where = "; ".join(
+            f"{text} ({(made_on == text).sum()} records: {', '.join(dict.fromkeys(df.dataset[made_on == text]))})"
+            for text in dict.fromkeys(made_on)
+        )
     commits = ", ".join(sorted(df["commit"].unique()))
     return (
-        f"Made from {len(df)} records on {m['cpu']}, {m['cores']} cores, {m['threads']} threads{gpu}; "
+        f"Made from {len(df)} records on {where}; "
         f"Python {m['python']}; {libs}; commit {commits}; {df['utc'].min()} to {df['utc'].max()} UTC."
     )
+
+
+def _machine_text(m: dict) -> str:
+    gpu = f"; GPU {m.get('gpu')} (CUDA {m.get('cuda')}, driver {m.get('driver')})" if m.get("gpu") else "; no GPU"
+    return f"{m['cpu']}, {m['cores']} cores, {m['threads']} threads{gpu}"
 
 
 def accuracy_tables(df: pd.DataFrame) -> str:

@@ -72,6 +72,18 @@ def test_device_table_refuses_to_mix_machines(df):
     assert "no CPU-vs-GPU comparison" in tables.device_table(only_cuda)
 
 
+def test_header_names_every_machine_that_made_the_records(df):
+    one = tables.header(df)
+    assert one.startswith(f"Made from {len(df)} records on ") and one.count(" cores, ") == 1
+    other = df.copy()
+    later = other.index >= other.index[4]
+    other.loc[later, "dataset"] = "magic"
+    other.loc[later, "machine"] = [m | {"cpu": "Another CPU", "cores": 16} for m in other.loc[later, "machine"]]
+    text = tables.header(other)
+    assert text.count(" cores, ") == 2 and "Another CPU, 16 cores" in text
+    assert f"({int(later.sum())} records: magic)" in text and "(4 records: sum_mod)" in text
+
+
 def test_time_to_accuracy(df):
     text = tables.time_to_accuracy_table(df)
     (row,) = _rows(text, "sum_mod (n=100)")
