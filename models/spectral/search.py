@@ -346,10 +346,13 @@ def phases_entropy(t: np.ndarray, y: np.ndarray, n_classes: int, bins: int, segm
     k = np.arange(segments)[None, :]
     cycles = (hi - lo)[:, None] / segments
     allowed = ((k + 1) * cycles >= MIN_CYCLES) & ((segments - 1 - k) * cycles >= MIN_CYCLES) | (k == segments - 1)
+    at_m, at_k = np.nonzero(allowed)  # the (frequency, cut) pairs scored; the rest stay inf
+    scored = np.full((m, segments), np.inf)
     total, xlogx = np.zeros(m), _xlogx(len(t))
     # Counts laid out (slab, frequency, class, bin): the sums run over contiguous memory.
     cell = ((seg * m + np.arange(m)[None, :]) * n_classes + y[:, None]) * bins  # each row's cell, less its bin
-    scaled = np.mod(t, 1.0) * bins
+    scaled = t - np.floor(t)  # frac(t), as np.mod(t, 1.0) to the bit, at a quarter of its cost
+    scaled *= bins
     for offset in BIN_OFFSETS:
         counts = np.bincount(
             (cell + _phase_bin(scaled, offset, bins)).ravel(), minlength=segments * m * n_classes * bins
@@ -357,9 +360,9 @@ def phases_entropy(t: np.ndarray, y: np.ndarray, n_classes: int, bins: int, segm
         left = counts.reshape(segments, m, n_classes, bins)
         for j in range(1, segments):  # left[j]: slabs 0..j
             left[j] += left[j - 1]
-        right = left[-1] - left  # slabs j+1..end
-        entropy = (_entropy_sum(left, xlogx) + _entropy_sum(right, xlogx)).T  # (m, segments)
-        total += np.where(allowed, entropy, np.inf).min(1)
+        sides = left[at_k, at_m]  # (pairs, classes, bins); slabs j+1..end are the whole less these
+        scored[at_m, at_k] = _entropy_sum(sides, xlogx) + _entropy_sum(left[-1][at_m] - sides, xlogx)
+        total += scored.min(1)
     return total / (len(BIN_OFFSETS) * len(t))
 
 
@@ -386,7 +389,7 @@ def _entropy_sum(counts: np.ndarray, xlogx: np.ndarray) -> np.ndarray:
 
     n H = sum over bins of (n_b log n_b - sum over classes of n_bc log n_bc), from :func:`_xlogx`.
     """
-    return xlogx[counts.sum(-2)].sum(-1) - xlogx[counts].sum((-2, -1))
+    return xlogx.take(counts.sum(-2)).sum(-1) - xlogx.take(counts).sum((-2, -1))
 
 
 def _refine_by_phase(X, y, n_classes, omega, dims, width, rounds: int = 4, steps: int = 9) -> np.ndarray:

@@ -14,9 +14,8 @@ piecewise-linear function of one standardised feature, learned from the labels a
    bins is the one the slopes predict), centred, and added to psi_j at the bins' centres;
    between centres psi_j is linear, beyond the outer ones constant.
 
-Features are visited in turn (backfitting), up to ``WARP_SWEEPS`` times: a sweep that changes
-nothing ends it, and so does a first sweep (warm starts included) that leaves the phase below
-``WARP_MIN`` (later sweeps only refine; this halves the cost where nothing is kept). Fitted on three quarters of the
+Features are visited in turn (backfitting), up to ``WARP_SWEEPS`` times (a sweep after the first
+that changes nothing ends it: the next would repeat it). Fitted on three quarters of the
 training rows; a feature's warp is kept only if it explains ``WARP_GAIN`` more of H(y) on the other
 quarter, and only if the warped phase then explains ``WARP_MIN`` of it there (on real tables a
 warp of a weak phase through an integer-coded column is a lookup table, not a stripe pattern) and it
@@ -112,8 +111,6 @@ def fit_warp(
                 values[j] = previous
         if sweep > 0 and not changed:  # the next sweep would start from the same values: same result
             break
-        if best < WARP_MIN:  # the first sweep (warm starts included) left it far from a warp worth keeping
-            return None
     if not kept or best < WARP_MIN or max(np.abs(np.diff(values[j])).max() for j in kept) > MAX_STEP:
         return None
     use = sorted(kept)

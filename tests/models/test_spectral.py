@@ -178,3 +178,20 @@ def test_vectorised_scores_equal_direct_sums(n_classes):
     power[0, 0] = 0.0
     peaks = fs._grid_peaks(X, Yc, grid, 1)
     assert peaks[0][0] == pytest.approx(power.max(), rel=1e-10)
+
+
+@pytest.mark.parametrize("scale", [0.05, 3.0, 30.0])
+def test_phase_entropy_of_a_column_does_not_depend_on_the_columns_scored_with_it(scale):
+    # The offset search scores its grid in one call and compares with single scores: bit for bit.
+    from models.spectral import search as fs
+    from models.spectral.search import SEGMENTS, phases_entropy
+
+    rng = np.random.default_rng(int(scale * 100))
+    n, k = 1500, 3
+    t = rng.normal(size=(n, 40)) * scale * rng.uniform(0.1, 3, 40)
+    t[:3] = -1e-18  # fractions that round to a whole cycle
+    y = rng.integers(0, k, n)
+    bins = fs._phase_bins(n, k)
+    together = phases_entropy(t, y, k, bins, SEGMENTS)
+    alone = [phases_entropy(t[:, [j]], y, k, bins, SEGMENTS)[0] for j in range(t.shape[1])]
+    np.testing.assert_array_equal(together, alone)
