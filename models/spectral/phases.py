@@ -45,14 +45,7 @@ import torch
 from torch import Tensor, nn
 
 from models.spectral import warps
-from models.spectral.search import (
-    SEGMENTS,
-    _phase_bins,
-    find_frequencies,
-    label_entropy,
-    phase_entropy,
-    phases_entropy,
-)
+from models.spectral.search import explained_shares, find_frequencies
 from models.spectral.warps import Warp, WarpColumn
 
 EXPLAINED = 0.5  # the lifted stage runs when the linear phase explains less than this share of H(y)
@@ -122,11 +115,9 @@ def lift(X: np.ndarray, monomials) -> np.ndarray:
 
 def explained(Z: np.ndarray, y: np.ndarray, n_classes: int, omega: np.ndarray) -> float:
     """Share of the label's entropy that the phase frac(omega . z) (with one cut) accounts for."""
-    h = label_entropy(y, n_classes)
-    if h <= 0 or not np.any(omega):
+    if not np.any(omega):
         return 0.0
-    bins = _phase_bins(len(y), n_classes)
-    return 1.0 - float(phase_entropy(Z, y, n_classes, omega[None], bins, SEGMENTS)[0]) / h
+    return float(explained_shares(Z @ omega[:, None], y, n_classes)[0])
 
 
 def find_phases(
@@ -265,10 +256,6 @@ def _fit_offsets(Z: np.ndarray, y: np.ndarray, n_classes: int, omega: np.ndarray
     shift as it stands unless another explains more). The grid is scored in one call, each
     candidate's phase computed as :func:`explained` computes it."""
     omega = omega.copy()
-    h = label_entropy(y, n_classes)
-    if h <= 0:
-        return omega
-    bins = _phase_bins(len(y), n_classes)
     grid = np.arange(OFFSET_GRID) / OFFSET_GRID
     for _sweep in range(2):
         for j in binary:
@@ -276,8 +263,7 @@ def _fit_offsets(Z: np.ndarray, y: np.ndarray, n_classes: int, omega: np.ndarray
             cands = np.repeat(omega[None], OFFSET_GRID, 0)
             cands[1:, j] = omega[j] + grid[1:] / (hi - lo)  # row 0: the shift as it stands
             t = np.hstack([Z @ c[:, None] for c in cands])
-            scores = 1.0 - phases_entropy(t, y, n_classes, bins, SEGMENTS) / h
-            omega[j] = cands[np.argmax(scores), j]
+            omega[j] = cands[np.argmax(explained_shares(t, y, n_classes)), j]
     return omega
 
 

@@ -333,10 +333,20 @@ def phase_entropy(
     conditioned on one cut into two sides (the best cut, or none): a pattern whose phase jumps
     once (e.g. int() truncating toward zero where w.x changes sign) is then pure on both sides.
     """
-    return phases_entropy(X @ omegas.T, y, n_classes, bins, segments)
+    return entropy_given_phases(X @ omegas.T, y, n_classes, bins, segments)
 
 
-def phases_entropy(t: np.ndarray, y: np.ndarray, n_classes: int, bins: int, segments: int = 1) -> np.ndarray:
+def explained_shares(t: np.ndarray, y: np.ndarray, n_classes: int) -> np.ndarray:
+    """Share of H(y) that each phase frac(t[:, j]) accounts for, with one cut (zeros when H(y) = 0).
+
+    The one score of a phase: the search's acceptance, the warps and the offsets all use it."""
+    h = label_entropy(y, n_classes)
+    if h <= 0:
+        return np.zeros(t.shape[1])
+    return 1.0 - entropy_given_phases(t, y, n_classes, _phase_bins(len(y), n_classes), SEGMENTS) / h
+
+
+def entropy_given_phases(t: np.ndarray, y: np.ndarray, n_classes: int, bins: int, segments: int = 1) -> np.ndarray:
     """:func:`phase_entropy` of given unwrapped phases t (n, m), one per column."""
     m = t.shape[1]
     lo, hi = t.min(0), t.max(0)

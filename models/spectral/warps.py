@@ -32,7 +32,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from models.spectral.search import SEGMENTS, _centred_onehot, _phase_bins, label_entropy, phase_entropy
+from models.spectral.search import _centred_onehot, _phase_bins, explained_shares
 
 WARP_BELOW = 0.9  # warps are tried when the phase explains less than this share of H(y)
 WARP_GAIN = 0.05  # share of H(y) a feature's warp must add on the held-out rows to be kept
@@ -140,12 +140,8 @@ def split(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
 
 
 def score(t: np.ndarray, y: np.ndarray, n_classes: int) -> float:
-    """Share of H(y) that the phase frac(t) accounts for (as models.spectral.phases.explained)."""
-    h = label_entropy(y, n_classes)
-    if h <= 0:
-        return 0.0
-    bins = _phase_bins(len(y), n_classes)
-    return 1.0 - float(phase_entropy(t[:, None], y, n_classes, np.ones((1, 1)), bins, SEGMENTS)[0]) / h
+    """Share of H(y) that the phase frac(t) accounts for (:func:`models.spectral.search.explained_shares`)."""
+    return float(explained_shares(t[:, None], y, n_classes)[0])
 
 
 def _knots(z: np.ndarray) -> np.ndarray:

@@ -184,7 +184,7 @@ def test_vectorised_scores_equal_direct_sums(n_classes):
 def test_phase_entropy_of_a_column_does_not_depend_on_the_columns_scored_with_it(scale):
     # The offset search scores its grid in one call and compares with single scores: bit for bit.
     from models.spectral import search as fs
-    from models.spectral.search import SEGMENTS, phases_entropy
+    from models.spectral.search import SEGMENTS, entropy_given_phases
 
     rng = np.random.default_rng(int(scale * 100))
     n, k = 1500, 3
@@ -192,6 +192,6 @@ def test_phase_entropy_of_a_column_does_not_depend_on_the_columns_scored_with_it
     t[:3] = -1e-18  # fractions that round to a whole cycle
     y = rng.integers(0, k, n)
     bins = fs._phase_bins(n, k)
-    together = phases_entropy(t, y, k, bins, SEGMENTS)
-    alone = [phases_entropy(t[:, [j]], y, k, bins, SEGMENTS)[0] for j in range(t.shape[1])]
+    together = entropy_given_phases(t, y, k, bins, SEGMENTS)
+    alone = [entropy_given_phases(t[:, [j]], y, k, bins, SEGMENTS)[0] for j in range(t.shape[1])]
     np.testing.assert_array_equal(together, alone)
