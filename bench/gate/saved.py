@@ -23,7 +23,7 @@ from bench.gate.render import github_json
 from bench.gate.render import markdown as render_markdown
 from bench.gate.stats import ALPHA, judge_unpaired, status_rows
 from bench.records.frame import CELL, frame, ok
-from bench.records.machine import fingerprint
+from bench.records.machine import describe, fingerprint
 
 
 @dataclass(frozen=True)
@@ -145,7 +145,7 @@ def _machine(df: pd.DataFrame) -> str:
     m = df["machine"].iloc[-1]
     calib = df["calibration_s"].iloc[-1] if "calibration_s" in df else None
     calib = f"{calib:.3g} s" if calib is not None else "none"
-    return f"{m.get('cpu')}, {m.get('threads')} threads, GPU {m.get('gpu')}, commit {df['commit'].iloc[-1]}, last calibration {calib}"
+    return f"{describe(m)}, commit {df['commit'].iloc[-1]}, last calibration {calib}"
 
 
 RULE = (

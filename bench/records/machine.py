@@ -117,6 +117,14 @@ def machine(threads: int) -> dict:
     return _static_machine() | {"threads": threads}
 
 
+def describe(m: object) -> str:
+    """A record's machine in words: CPU, cores, threads and GPU (the tables', board's and gate's)."""
+    if not isinstance(m, dict):
+        return "unknown machine"
+    gpu = f"; GPU {m['gpu']} (CUDA {m.get('cuda')}, driver {m.get('driver')})" if m.get("gpu") else "; no GPU"
+    return f"{m.get('cpu')}, {m.get('cores')} cores, {m.get('threads')} threads{gpu}"
+
+
 @cache
 def versions() -> dict:
     out = {}

@@ -27,6 +27,7 @@ import pandas as pd
 
 import datasets
 from bench.records.frame import dataset_title, model_name
+from bench.records.machine import describe
 
 BOARDS = ("real", "synthetic")
 # Records folders (page.SUBFOLDERS names; "main" is the folder itself) that feed no board.
@@ -68,7 +69,7 @@ def split_rows(frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
                     "time_infer_s": _column(d, "predict_s"),
                     "n_train": d.n_train.to_numpy(),
                     "n_test": d.n_test.to_numpy(),
-                    "machine": [_machine(m) for m in d.machine],
+                    "machine": [describe(m) for m in d.machine],
                 }
             )
         )
@@ -91,13 +92,6 @@ def _column(d: pd.DataFrame, name: str, default=np.nan) -> np.ndarray:
         return np.full(len(d), default, dtype=object if default is None else float)
     values = d[name].to_numpy()
     return values.astype(float) if default is not None else values
-
-
-def _machine(m) -> str:
-    if not isinstance(m, dict):
-        return "unknown machine"
-    gpu = f", GPU {m['gpu']}" if m.get("gpu") else ""
-    return f"{m.get('cpu')}, {m.get('cores')} cores, {m.get('threads')} threads{gpu}"
 
 
 def design(rows: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
@@ -350,7 +344,7 @@ def how(b: Board) -> str:
         fill = f"with the worst result on that split ({PIN}, which TabArena imputes with, did not run here)"
     text = [
         f"{b.table.shape[0]} families on {len(b.tasks)} tasks, {len(splits)} splits (seeds {_seeds(seeds)}); "
-        f"machine: {'; '.join(sorted(b.rows.machine.unique()))}. "
+        f"{'machines' if b.rows.machine.nunique() > 1 else 'machine'}: {' | '.join(sorted(b.rows.machine.unique()))}. "
         f"Error per split: 1 - ROC AUC on binary tasks, log loss on multiclass ones (probabilities clipped to "
         f"[1e-15, 1 - 1e-15]), as TabArena ranks. Statistics by bencheval (TabArena's engine): Elo is "
         f"Bradley-Terry on a 400-point scale with {b.pin} pinned at {PIN_ELO}, 95% interval from "

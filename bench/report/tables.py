@@ -11,7 +11,7 @@ import math
 import pandas as pd
 
 from bench.records.frame import dataset_title, model_name, ok
-from bench.records.machine import fingerprint
+from bench.records.machine import describe, fingerprint
 
 OVERFIT_GAP = 0.2  # train minus held-out accuracy above this is flagged
 # The page's prose, in one place.
@@ -71,7 +71,7 @@ def header(df: pd.DataFrame) -> str:
     m = df["machine"].iloc[-1]
     v = df["versions"].iloc[-1]
     libs = ", ".join(f"{k} {val}" for k, val in v.items() if val)
-    made_on = df["machine"].map(_machine_text)
+    made_on = df["machine"].map(describe)
     if made_on.nunique() == 1:
         where = made_on.iloc[-1]
     else:
@@ -84,11 +84,6 @@ def header(df: pd.DataFrame) -> str:
         f"Made from {len(df)} records on {where}; "
         f"Python {m['python']}; {libs}; commit {commits}; {df['utc'].min()} to {df['utc'].max()} UTC."
     )
-
-
-def _machine_text(m: dict) -> str:
-    gpu = f"; GPU {m.get('gpu')} (CUDA {m.get('cuda')}, driver {m.get('driver')})" if m.get("gpu") else "; no GPU"
-    return f"{m['cpu']}, {m['cores']} cores, {m['threads']} threads{gpu}"
 
 
 def accuracy_tables(df: pd.DataFrame) -> str:
