@@ -44,7 +44,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from models.spectral import warps
+from models.spectral import quadratic, warps
 from models.spectral.search import explained_shares, find_frequencies
 from models.spectral.warps import Warp, WarpColumn
 
@@ -172,8 +172,44 @@ def find_phases(
         if grown is not None:
             poly.omegas = np.vstack([grown, poly.omegas[:-1]])
             score = explained(D_sample, y_sample, n_classes, grown)
+    # Still short of WARP_BELOW: the phase may be a quadratic of one pair of features with more
+    # terms, or other coefficients, than the scans and growth found (see quadratic_phase).
+    if score < warps.WARP_BELOW and np.any(poly.omegas[0]):
+        quad = quadratic_phase(D, y, n_classes, poly)
+        if quad is not None:
+            poly.omegas = np.vstack([quad, poly.omegas[:-1]])
+            score = explained(D_sample, y_sample, n_classes, quad)
     poly.explained = score
     return warped(Z, y, n_classes, poly if score > base else linear, harmonics)
+
+
+QUADRATIC_ROWS = 4000  # rows the quadratic stage fits (three quarters) and checks (one) on, at most
+
+
+def quadratic_phase(D: np.ndarray, y: np.ndarray, n_classes: int, poly: Phases, *, seed: int = 0) -> np.ndarray | None:
+    """The quadratic phase of a pair of the features ``poly``'s first phase uses (the pair, or the
+    one feature with each other), read off the local stripe frequencies (models/spectral/quadratic.py)
+    on three quarters of the rows; returned if it explains at least ``EXPLAINED`` of H(y) on the
+    other quarter and more than the first phase there (by ``GROW_GAIN`` unless that one already
+    explains ``EXPLAINED``); else None."""
+    omega = poly.omegas[0]
+    features = sorted({i for k in np.flatnonzero(omega) for i in poly.monomials[k]})
+    if len(features) == 2:
+        pairs = [tuple(features)]
+    elif len(features) == 1:
+        pairs = [tuple(sorted((features[0], j))) for j in range(len(poly.mean)) if j != features[0]]
+    else:
+        return None
+    order = np.random.default_rng(seed).permutation(len(y))[:QUADRATIC_ROWS]
+    fit_rows, held = order[: len(order) * 3 // 4], order[len(order) * 3 // 4 :]
+    current = explained(D[held], y[held], n_classes, omega)
+    bar = max(current + (0.0 if current >= EXPLAINED else GROW_GAIN), EXPLAINED)
+    best = None
+    for pair in pairs:
+        cand = quadratic.fit_pair(D[fit_rows], y[fit_rows], n_classes, pair, poly.monomials, poly.lo, poly.span)
+        if cand is not None and (score := explained(D[held], y[held], n_classes, cand)) > bar:
+            best, bar = cand, score
+    return best
 
 
 def warped(Z: np.ndarray, y: np.ndarray, n_classes: int, phases: Phases, harmonics: bool = True) -> Phases:
