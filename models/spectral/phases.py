@@ -23,13 +23,19 @@ binary column (a one-hot category that shifts the stripes: w_j moves by delta / 
 step) for a shift delta of a cycle), fitted on half of the rows and kept only if it explains
 ``GROW_GAIN`` more of H(y) on the other half.
 
+When the lifted phase still explains less than ``warps.WARP_BELOW`` of H(y) and uses one or two raw
+features, :func:`quadratic_phase` fits the whole quadratic of a pair of them at once from the
+stripes' local frequencies (models/spectral/quadratic.py): a ring around a point off the origin
+has four terms, and the scans see three at most while growth only adds terms, never refits them.
+It replaces the phase only if it explains more of H(y) on training rows it was not fitted on.
+
 Last, when the phase kept explains less than ``warps.WARP_BELOW`` of H(y), each feature may get
 a warp psi_j (piecewise linear, learned from the labels: models/spectral/warps.py) added to it,
 kept only if it explains ``warps.WARP_GAIN`` more on held-out training rows: stripes along g(x0) +
 x1 with g outside the dictionary (x0^3, log, exp, a wiggle), or a ring whose linear terms the
 scans missed. The warp is one more column, last, with frequency 1.
 
-Without a warp, it cannot find phases of four or more dictionary terms, three terms over three raw features
+Without a warp, it cannot find phases of three or more terms over three or more raw features
 (x0^2 + x1 + x2), terms outside the dictionary (cubes, x0 x1 x2, sin x, ...), or any polynomial
 phase when d > ``MAX_LIFTED_FEATURES`` (the dictionary would have ~d^2/2 columns and ~d^4/8
 pairs): then only the linear search runs.
