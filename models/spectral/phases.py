@@ -195,9 +195,9 @@ QUADRATIC_ROWS = 4000  # rows the quadratic stage fits (three quarters) and chec
 def quadratic_phase(D: np.ndarray, y: np.ndarray, n_classes: int, poly: Phases, *, seed: int = 0) -> np.ndarray | None:
     """The quadratic phase of a pair of the features ``poly``'s first phase uses (the pair, or the
     one feature with each other), read off the local stripe frequencies (models/spectral/quadratic.py)
-    on three quarters of the rows; returned if it explains at least ``EXPLAINED`` of H(y) on the
-    other quarter and more than the first phase there (by ``GROW_GAIN`` unless that one already
-    explains ``EXPLAINED``); else None."""
+    on three quarters of the rows; returned if it explains more than ``EXPLAINED`` of H(y) on the
+    other quarter and more than the first phase there (by more than ``GROW_GAIN`` unless that one
+    already explains ``EXPLAINED``); else None."""
     omega = poly.omegas[0]
     features = sorted({i for k in np.flatnonzero(omega) for i in poly.monomials[k]})
     if len(features) == 2:
