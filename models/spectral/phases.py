@@ -119,6 +119,11 @@ def lift(X: np.ndarray, monomials) -> np.ndarray:
     return np.stack([np.prod(X[:, list(m)], axis=1) for m in monomials], 1)
 
 
+def raw_features(monomials, omega: np.ndarray) -> list[int]:
+    """The raw features (sorted) of the dictionary columns a lifted phase ``omega`` uses."""
+    return sorted({i for k in np.flatnonzero(omega) for i in monomials[k]})
+
+
 def explained(Z: np.ndarray, y: np.ndarray, n_classes: int, omega: np.ndarray) -> float:
     """Share of the label's entropy that the phase frac(omega . z) (with one cut) accounts for."""
     if not np.any(omega):
@@ -165,7 +170,7 @@ def find_phases(
     score = explained(D_sample, y_sample, n_classes, poly.omegas[0])
     # A peak over two raw features that explains too little may be part of a three-term phase:
     # then search the triples of that raw pair, and keep their strongest peak if it explains more.
-    features = sorted({i for k in np.flatnonzero(poly.omegas[0]) for i in monomials[k]})
+    features = raw_features(monomials, poly.omegas[0])
     if score < EXPLAINED and len(features) == 2:
         extend = _raw_pair_triples(monomials, d, [tuple(features)])
         three = find_frequencies(D, y, n_classes, triples=extend, pairs=False, max_refined=1, rng=rng, **search)
@@ -199,7 +204,7 @@ def quadratic_phase(D: np.ndarray, y: np.ndarray, n_classes: int, poly: Phases, 
     other quarter and more than the first phase there (by more than ``GROW_GAIN`` unless that one
     already explains ``EXPLAINED``); else None."""
     omega = poly.omegas[0]
-    features = sorted({i for k in np.flatnonzero(omega) for i in poly.monomials[k]})
+    features = raw_features(poly.monomials, omega)
     if len(features) == 2:
         pairs = [tuple(features)]
     elif len(features) == 1:
@@ -261,8 +266,7 @@ def warped(Z: np.ndarray, y: np.ndarray, n_classes: int, phases: Phases, harmoni
 
 def _warp_candidates(phases: Phases, omega: np.ndarray, d: int) -> list[int]:
     """Features to warp: those the phase uses first, then the others."""
-    used = np.flatnonzero(omega)
-    raw = sorted({i for k in used for i in phases.monomials[k]}) if phases.lifted else sorted(used.tolist())
+    raw = raw_features(phases.monomials, omega) if phases.lifted else np.flatnonzero(omega).tolist()
     return raw + [j for j in range(d) if j not in raw]
 
 
