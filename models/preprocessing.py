@@ -147,15 +147,20 @@ def fit(rule: str, X: np.ndarray, categorical=(), *, real: bool = False, seed: i
     prep.medians = medians
     prep.indicate = tuple(int(i) for i in np.flatnonzero(missing.any(0)))
     if rule == "quantile" and real and num.shape[1]:
-        from sklearn.preprocessing import QuantileTransformer
-
-        prep.quantiles = QuantileTransformer(
-            n_quantiles=max(2, min(MAX_QUANTILES, len(X))),
-            output_distribution="normal",
-            subsample=None,
-            random_state=int(seed),
-        ).fit(np.where(missing, medians, num))
+        prep.quantiles = fit_quantile_normal(np.where(missing, medians, num), seed)
     return prep
+
+
+def fit_quantile_normal(num: np.ndarray, seed: int):
+    """The quantile rule's map of numeric training columns (no NaN) to a normal, fitted."""
+    from sklearn.preprocessing import QuantileTransformer
+
+    return QuantileTransformer(
+        n_quantiles=max(2, min(MAX_QUANTILES, len(num))),
+        output_distribution="normal",
+        subsample=None,
+        random_state=int(seed),
+    ).fit(num)
 
 
 def find_numeric_phases(est, Z: np.ndarray, y: np.ndarray, n_classes: int, **search):

@@ -76,18 +76,29 @@ def family_table(g: pd.DataFrame) -> str:
 
 
 def _phase_note(m: pd.DataFrame) -> str:
-    """Which phase a spectral family's search kept on this table, in how many seeds."""
+    """Which phase a spectral family's search kept on this table, in how many seeds, and in how
+    many seeds spectral_mlp's fallback (mlp's model) won on the validation rows."""
     done = m[m.status == "ok"]
     if "phases_kept" not in done or done.phases_kept.isna().all():
         return "search not recorded (records made before bench recorded it)"
     kept = done[done.phases_kept.fillna(0) > 0]
-    if kept.empty:
-        return "no phase kept"
-    first = kept.iloc[0]
-    return (
-        f"a phase kept in {len(kept)} / {len(done)} seeds, e.g. `{first.phase}` "
-        f"({100 * first.phase_explained:.0f}% of H(y) on training rows)"
-    )
+    note = "no phase kept"
+    if not kept.empty:
+        first = kept.iloc[0]
+        note = (
+            f"a phase kept in {len(kept)} / {len(done)} seeds, e.g. `{first.phase}` "
+            f"({100 * first.phase_explained:.0f}% of H(y) on training rows)"
+        )
+    networks = done.candidate.map(_network) if "candidate" in done else pd.Series(dtype=object)
+    if networks.notna().any():
+        fallback = int((networks == "mlp").sum())
+        note += f"; mlp's model kept on validation in {fallback} / {int(networks.notna().sum())} seeds"
+    return note
+
+
+def _network(candidate) -> str | None:
+    """Which network a spectral_mlp fit kept where it trained mlp's beside its own (else None)."""
+    return candidate.get("network") if isinstance(candidate, dict) else None
 
 
 def safety_rows(df: pd.DataFrame) -> pd.DataFrame:

@@ -37,12 +37,17 @@ than 64 cycles per feature range along a triple (the 128^3 grid's limit).
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+import numpy as np
 import torch
 from torch import Tensor, nn
 
+from models.base import FitTask
+from models.engine.trainer import Member
 from models.mlp import MLP, mlp_layers
 from models.periodic import FourierFeatures
-from models.preprocessing import find_numeric_phases
+from models.preprocessing import find_numeric_phases, fit_quantile_normal
 from models.spectral.phases import PhaseColumns
 from models.spectral.search import find_cut
 
@@ -88,6 +93,7 @@ class SpectralMLP(MLP):
         max_pairs=200,
         frequency_lr_scale=0.01,
         lifted=True,
+        fallback=True,
         n_layers=2,
         width=128,
         dropout=0.0,
@@ -119,9 +125,31 @@ class SpectralMLP(MLP):
         self.max_pairs = max_pairs
         self.frequency_lr_scale = frequency_lr_scale
         self.lifted = lifted
+        self.fallback = fallback
 
     def fit_info(self) -> dict:
         return super().fit_info() | self.phases_.summary()
+
+    def _members(self, task: FitTask) -> tuple[list[Member], list[dict]]:
+        """The periodic network; on a real table with ``fallback`` also mlp's model (module doc, 6)."""
+        self.fallback_ = None
+        members, candidates = super()._members(task)
+        if self.fallback and task.real:
+            self.fallback_ = _MLPFallback(self, task)
+            plain, _ = self.fallback_.model._members(replace(task, X=self.fallback_.inputs(task.X)))
+            members += plain
+            candidates = [c | {"network": "periodic"} for c in candidates] + [{"network": "mlp"}]
+        return members, candidates
+
+    def _adopt(self, members, candidates, results, group_size) -> None:
+        super()._adopt(members, candidates, results, group_size)
+        if self.candidate_.get("network") != "mlp":
+            self.fallback_ = None  # predict with the periodic network's inputs
+
+    def _to_tensor(self, X: np.ndarray) -> Tensor:
+        if getattr(self, "fallback_", None) is not None:
+            return self.fallback_.model._to_tensor(self.fallback_.inputs(X))
+        return super()._to_tensor(X)
 
     def _build(self, d, n_classes, X, y, candidate) -> nn.Module:
         rng = candidate["rng"]
@@ -151,3 +179,26 @@ class SpectralMLP(MLP):
         )
         head = mlp_layers(features.d_out, n_classes, self.n_layers, self.width, nn.ReLU, self.dropout, nn.Dropout)
         return nn.Sequential(*([PhaseColumns(phases)] if phases.lifted or phases.warp else []), features, *head)
+
+
+class _MLPFallback:
+    """The ``mlp`` family's model inside a spectral_mlp fit: its estimator (mlp's network; this
+    fit's seed, device, threads and training settings, mlp's defaults unless changed, so that
+    both candidates see the same validation rows) and its inputs, the numeric columns mapped
+    quantile-to-normal exactly as mlp's rule maps them (the spectral rule's rows are the quantile
+    rule's before that map: same imputation, indicators and one-hot columns)."""
+
+    def __init__(self, owner: SpectralMLP, task: FitTask) -> None:
+        training = ("lr", "weight_decay", "batch_size", "max_epochs", "patience", "val_fraction")
+        self.model = MLP(
+            seed=owner.seed, device=owner.device, n_threads=owner.n_threads, **{k: getattr(owner, k) for k in training}
+        )
+        self.model.classes_ = owner.classes_
+        self.k = owner.prep_.n_numeric
+        self.quantiles = fit_quantile_normal(task.X[:, : self.k], owner.seed) if self.k else None
+
+    def inputs(self, X: np.ndarray) -> np.ndarray:
+        """Rows of the spectral rule as mlp's rule gives them."""
+        if self.quantiles is None:
+            return X
+        return np.hstack([self.quantiles.transform(X[:, : self.k]), X[:, self.k :]])

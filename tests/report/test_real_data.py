@@ -252,3 +252,15 @@ def test_a_cell_over_its_budget_is_shown_as_such_in_its_table():
     df["train_acc"] = 1.0
     table = real_data.family_table(df)
     assert "| 1 / 2 (1 over budget)" in table and "| 0 / 2 (2 over budget)" in table
+
+
+def test_safety_rows_say_in_how_many_seeds_spectral_mlp_kept_mlps_model():
+    from bench.report import real as real_data
+
+    df = _frame({("wine", m): [("ok", 0.9), ("ok", 0.8), ("ok", 0.85)] for m in ("mlp", "spectral_mlp")})
+    df["phases_kept"], df["phase"], df["phase_explained"] = 0, None, 0.0
+    df["candidate"] = [{}] * 3 + [{"network": "mlp"}, {"network": "periodic"}, {"network": "mlp"}]
+    note = real_data.safety_rows(df).set_index("spectral").loc["spectral_mlp", "search"]
+    assert note == "no phase kept; mlp's model kept on validation in 2 / 3 seeds"
+    df["candidate"] = [None] * 6  # records of fits without a fallback: nothing said
+    assert real_data.safety_rows(df).set_index("spectral").loc["spectral_mlp", "search"] == "no phase kept"
