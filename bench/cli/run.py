@@ -33,7 +33,10 @@ def add_parsers(sub) -> None:
 
     p_run = sub.add_parser("run", help="a suite chosen on the command line, or a named one with --suite")
     p_run.add_argument(
-        "--suite", choices=sorted(suites.SUITES), help="a named suite (ignores --datasets/--models/--n/--seeds)"
+        "--suite",
+        choices=sorted(suites.SUITES),
+        help="a named suite; --models and --datasets narrow it to some of its families and tables "
+        "(e.g. to refresh one family after changing it, with --force); --n and --seeds are the suite's",
     )
     p_run.add_argument(
         "--datasets",
@@ -61,7 +64,7 @@ def add_parsers(sub) -> None:
     p_run.add_argument(
         "--models",
         type=csv,
-        default=list(models.NAMES),
+        default=None,
         help=f"comma list from {', '.join(models.NAMES)}, or plug-ins: package.module:factory or a bench.models "
         "entry point (default: every built-in family)",
     )
@@ -127,12 +130,7 @@ def _list(args) -> int:
 
 
 def _sweep(args) -> int:
-    chosen = suites.SUITES["sweep"]
-    if args.models:
-        suites.check_names("model", args.models, models.NAMES)  # the sweep's built-in families
-        chosen = [dataclasses.replace(s, models=[m for m in s.models if m in args.models]) for s in chosen]
-        chosen = [s for s in chosen if s.models]
-    return execute(chosen, args)
+    return execute(suites.restrict(suites.SUITES["sweep"], args.models, None), args)
 
 
 def _all(args) -> int:
@@ -141,7 +139,8 @@ def _all(args) -> int:
 
 def _run(args) -> int:
     if args.suite:
-        return execute(suites.SUITES[args.suite], args)
+        return execute(suites.restrict(suites.SUITES[args.suite], args.models, args.datasets), args)
+    args.models = args.models or list(models.NAMES)
     files = _files(args.data, args.target)
     names = args.datasets if args.datasets is not None else ([] if files else list(datasets.SEED))
     suites.check_names("dataset", names, datasets.NAMES + datasets.REAL)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import datasets
 import models
@@ -269,6 +269,18 @@ def custom(
     names and parameters are checked by the CLI."""
     data = [(d, dict(dataset_params or {})) for d in datasets_] + list(files or [])
     return [Suite("run", "command-line suite", data, sizes, models_, seeds, devices, dict(model_params or {}))]
+
+
+def restrict(chosen: list[Suite], models_: list[str] | None, datasets_: list[str] | None) -> list[Suite]:
+    """A named suite narrowed to some of its families and tables (e.g. to refresh one family
+    after changing it, with --force); a name the suite does not run is a ValueError."""
+    if models_ is not None:
+        check_names("model", models_, tuple(dict.fromkeys(m for s in chosen for m in s.models)))
+        chosen = [replace(s, models=[m for m in s.models if m in models_]) for s in chosen]
+    if datasets_ is not None:
+        check_names("dataset", datasets_, tuple(dict.fromkeys(d for s in chosen for d, _ in s.datasets)))
+        chosen = [replace(s, datasets=[(d, p) for d, p in s.datasets if d in datasets_]) for s in chosen]
+    return [s for s in chosen if s.models and s.datasets]
 
 
 def check_names(kind: str, names: list[str], valid: tuple[str, ...]) -> None:

@@ -106,6 +106,25 @@ def test_sweep_models_filter(monkeypatch, tmp_path):
     assert bench("sweep", "--models", "nope", "--out", str(tmp_path)).returncode == 2
 
 
+def test_a_named_suite_is_narrowed_by_models_and_datasets(monkeypatch, tmp_path):
+    """``run --suite S --models m --datasets d``: only S's cells of m on d (a refresh of one family),
+    never the whole suite; a family or table S does not run: one line, exit 2, before any compute."""
+    from bench import cli
+    from bench.cli import run
+
+    seen = []
+    monkeypatch.setattr(run, "execute", lambda chosen, args: seen.extend(chosen) or 0)
+    args = ["run", "--suite", "real-quick", "--models", "lightgbm", "--datasets", "german,hmda", "--out", str(tmp_path)]
+    assert cli.main(args) == 0
+    assert [(s.models, [d for d, _ in s.datasets]) for s in seen] == [(["lightgbm"], ["german", "hmda"])]
+    seen.clear()
+    assert cli.main(["run", "--suite", "real-quick", "--models", "lightgbm", "--out", str(tmp_path)]) == 0
+    assert [s.models for s in seen] == [["lightgbm"]] and len(seen[0].datasets) == 5
+    for flag, name in [("--models", "spectral_mlp"), ("--datasets", "letter")]:
+        out = bench("run", "--suite", "real-quick", flag, name, "--out", str(tmp_path / "x"))
+        assert out.returncode == 2 and len(out.stderr.strip().splitlines()) == 1 and repr(name) in out.stderr
+
+
 def test_dataset_and_model_parameters_from_the_command_line(tmp_path):
     out = bench(
         "run", "--datasets", "sum_mod", "--dataset-param", "scale=37", "--dataset-param", "weights=[1, -0.5]",
