@@ -96,7 +96,7 @@ class NeuralClassifier(BenchClassifier):
         """One member per candidate: device, validation split, scaling, modules built under the seed."""
         self.device_ = resolve_device(self.device)
         X, y, X_val, y_val = task.X, task.y, task.X_val, task.y_val
-        if X_val is None and self.patience is not None and len(y) >= 10:
+        if X_val is None and self._validates(task):
             X, X_val, y, y_val = _split(X, y, self.val_fraction, self.seed)
         if self.standardize:
             self.mean_, self.scale_ = standard_scale(X)
@@ -118,6 +118,10 @@ class NeuralClassifier(BenchClassifier):
                 member.X_monitor, member.y_monitor = self._to_tensor(task.X_monitor), self._label_tensor(task.y_monitor)
             members.append(member)
         return members, candidates
+
+    def _validates(self, task: FitTask) -> bool:
+        """Whether a fit on ``task`` has validation rows (given, or carved from the training rows)."""
+        return task.X_val is not None or (self.patience is not None and len(task.y) >= 10)
 
     def _label_tensor(self, y: np.ndarray) -> torch.Tensor:
         return torch.as_tensor(y, device=self.device_)

@@ -134,9 +134,9 @@ class SpectralMLP(MLP):
         """The periodic network; on a real table with ``fallback`` also mlp's model (module doc, 6)."""
         self.fallback_ = None
         members, candidates = super()._members(task)
-        if self.fallback and task.real:
+        if self.fallback and task.real and self._validates(task):  # no validation rows: nothing to choose on
             self.fallback_ = _MLPFallback(self, task)
-            plain, _ = self.fallback_.model._members(replace(task, X=self.fallback_.inputs(task.X)))
+            plain, _ = self.fallback_.model._members(self.fallback_.task(task))
             members += plain
             candidates = [c | {"network": "periodic"} for c in candidates] + [{"network": "mlp"}]
         return members, candidates
@@ -196,6 +196,11 @@ class _MLPFallback:
         self.model.classes_ = owner.classes_
         self.k = owner.prep_.n_numeric
         self.quantiles = fit_quantile_normal(task.X[:, : self.k], owner.seed) if self.k else None
+
+    def task(self, task: FitTask) -> FitTask:
+        """``task`` with its rows (training, validation, monitor) as mlp's rule gives them."""
+        rows = {k: getattr(task, k) for k in ("X", "X_val", "X_monitor") if getattr(task, k) is not None}
+        return replace(task, **{k: self.inputs(X) for k, X in rows.items()})
 
     def inputs(self, X: np.ndarray) -> np.ndarray:
         """Rows of the spectral rule as mlp's rule gives them."""

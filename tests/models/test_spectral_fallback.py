@@ -40,6 +40,16 @@ def test_kept_fallback_is_mlps_model_prediction_for_prediction(monkeypatch):
     np.testing.assert_array_equal(spectral.predict_proba(X_new), mlp.predict_proba(X_new))
 
 
+def test_given_validation_rows_reach_mlps_model_as_mlps_rule_maps_them(monkeypatch):
+    X, y, X_new, y_new = _mixed_table(seed=6)
+    _forcing(monkeypatch, "mlp")
+    fit = dict(categorical=(3,), real=True)
+    spectral = models.create("spectral_mlp", seed=1, **SMALL).fit(X, y, X_new[:50], y_new[:50], **fit)
+    mlp = models.create("mlp", seed=1, **SMALL).fit(X, y, X_new[:50], y_new[:50], **fit)
+    assert spectral.result_.best_val_loss == mlp.result_.best_val_loss  # (the forcing rewrote the accuracies)
+    np.testing.assert_array_equal(spectral.predict_proba(X_new), mlp.predict_proba(X_new))
+
+
 def test_kept_periodic_network_predicts_as_without_the_fallback(monkeypatch):
     X, y, X_new, _ = _mixed_table(seed=1)
     _forcing(monkeypatch, "periodic")
