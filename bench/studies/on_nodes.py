@@ -1,6 +1,6 @@
 """A bench run on a Ray cluster of several nodes on this machine: ``python -m bench.studies.on_nodes``.
 
-``python -m bench.studies.on_nodes --nodes 2 -- run --suite real --out results/suites/real-ray``
+``python -m bench.studies.on_nodes --nodes 2 -- run --suite real --out out/real-ray``
 starts a Ray cluster of ``--nodes`` nodes of ``--cpus`` CPUs each on 127.0.0.1 only
 (``ray.cluster_utils.Cluster``, the cluster tests/run/test_ray.py uses), runs
 ``python -m bench <the arguments> --executor ray --ray-address <the cluster>`` in a child process,
