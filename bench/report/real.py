@@ -77,7 +77,7 @@ def family_table(g: pd.DataFrame) -> str:
 
 def _phase_note(m: pd.DataFrame) -> str:
     """Which phase a spectral family's search kept on this table, in how many seeds, and in how
-    many seeds spectral_mlp's fallback (mlp's model) won on the validation rows."""
+    many seeds its fallback (the base family's model) was kept on the validation rows."""
     done = m[m.status == "ok"]
     if "phases_kept" not in done or done.phases_kept.isna().all():
         return "search not recorded (records made before bench recorded it)"
@@ -89,16 +89,20 @@ def _phase_note(m: pd.DataFrame) -> str:
             f"a phase kept in {len(kept)} / {len(done)} seeds, e.g. `{first.phase}` "
             f"({100 * first.phase_explained:.0f}% of H(y) on training rows)"
         )
-    networks = done.candidate.map(_network) if "candidate" in done else pd.Series(dtype=object)
-    if networks.notna().any():
-        fallback = int((networks == "mlp").sum())
-        note += f"; mlp's model kept on validation in {fallback} / {int(networks.notna().sum())} seeds"
+    kept_models = done.candidate.map(_kept) if "candidate" in done else pd.Series(dtype=object)
+    if kept_models.notna().any():
+        base = SPECTRAL[done.model.iloc[0]]
+        fallback = int((kept_models == base).sum())
+        note += f"; {base}'s model kept on validation in {fallback} / {int(kept_models.notna().sum())} seeds"
     return note
 
 
-def _network(candidate) -> str | None:
-    """Which network a spectral_mlp fit kept where it trained mlp's beside its own (else None)."""
-    return candidate.get("network") if isinstance(candidate, dict) else None
+def _kept(candidate) -> str | None:
+    """Which model a spectral fit kept where it fitted its base family's beside its own: the base
+    family's name, or the spectral one ("periodic", "spectral"); None where it chose nothing."""
+    if not isinstance(candidate, dict):
+        return None
+    return candidate.get("network", candidate.get("model"))
 
 
 def safety_rows(df: pd.DataFrame) -> pd.DataFrame:

@@ -36,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
         ap.error("--nodes and --cpus must be at least 1")
     if not command or command[0] not in ("run", "all", "sweep"):
         ap.error("give a bench command after --: run, all or sweep (e.g. -- run --suite real --out DIR)")
-    if "--executor" in command or "--ray-address" in command:
+    if any(_sets_ours(arg) for arg in command):
         ap.error("--executor and --ray-address are this command's to set")
     os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"  # every node on 127.0.0.1 (before ray is imported)
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
@@ -59,5 +59,17 @@ def main(argv: list[str] | None = None) -> int:
         cluster.shutdown()
 
 
+def _sets_ours(arg: str) -> bool:
+    """Whether a bench argument sets --executor or --ray-address: as a flag, in its --flag=value
+    form, or abbreviated (argparse takes any unique prefix)."""
+    name = arg.split("=", 1)[0]
+    return (
+        len(name) > 2
+        and name.startswith("--")
+        and any(flag.startswith(name) for flag in ("--executor", "--ray-address"))
+    )
+
+
 if __name__ == "__main__":
     sys.exit(main())
+

@@ -127,9 +127,8 @@ class NeuralClassifier(BenchClassifier):
         return torch.as_tensor(y, device=self.device_)
 
     def _adopt(self, members: list[Member], candidates: list[dict], results: list[MemberResult], group_size: int):
-        """Keep the candidate with the best validation accuracy (then loss) as the fitted model."""
-        scores = [(r.best_val_acc, -r.best_val_loss) for r in results]
-        best = max(range(len(members)), key=lambda j: tuple(-np.inf if np.isnan(s) else s for s in scores[j]))
+        """Keep the candidate :meth:`_choose` picks as the fitted model."""
+        best = self._choose(members, candidates, results)
         self.module_ = members[best].module
         self.result_ = results[best]
         self.candidate_ = {k: v for k, v in candidates[best].items() if k != "rng"}
@@ -138,6 +137,11 @@ class NeuralClassifier(BenchClassifier):
             for c, r in zip(candidates, results)
         ]
         self.group_size_ = group_size
+
+    def _choose(self, members: list[Member], candidates: list[dict], results: list[MemberResult]) -> int:
+        """The candidate with the best validation accuracy (then loss)."""
+        scores = [(r.best_val_acc, -r.best_val_loss) for r in results]
+        return max(range(len(members)), key=lambda j: tuple(-np.inf if np.isnan(s) else s for s in scores[j]))
 
 
 def _split(X, y, fraction: float, seed: int):

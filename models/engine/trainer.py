@@ -112,6 +112,18 @@ def evaluate(net: nn.Module, X: Tensor, y: Tensor, outputs_probabilities: bool) 
     return correct / X.shape[1], loss / X.shape[1]
 
 
+@torch.no_grad()
+def right_answers(module: nn.Module, X: Tensor, y: Tensor, outputs_probabilities: bool = False) -> np.ndarray:
+    """1 where one member's module predicts a row's label, 0 elsewhere (X: (n, d), in chunks)."""
+    module.eval()
+    hits = [
+        probabilities(module(X[i : i + EVAL_CHUNK]).unsqueeze(0), outputs_probabilities)[0].argmax(-1)
+        == y[i : i + EVAL_CHUNK]
+        for i in range(0, len(X), EVAL_CHUNK)
+    ]
+    return torch.cat(hits).cpu().numpy().astype(np.int8)
+
+
 def train_members(members: list[Member], cfg: TrainConfig) -> list[MemberResult]:
     """Train all members together; on return each member's module holds its best weights.
 

@@ -25,7 +25,10 @@ family looks for them in the training data only (models/spectral/search.py):
 5. the peaks, plus ``n_random`` random low frequencies, start the trainable frequency matrix W of
    [x, cos z, sin z, s, s cos z, s sin z] features, z = 2 pi x W^T, s = 1[w.x > cut] (0 without
    a cut): the first layer weighs the harmonics per side instead of learning a sharp step from x.
-   An MLP on them trains with early stopping.
+   An MLP on them trains with early stopping;
+6. on a real table (``fallback``), mlp's own model (its network and quantile-normal inputs)
+   trains beside it on the same validation rows, and the periodic network is kept only where it
+   beats mlp's there by more than one standard error (models/spectral/choice.py).
 
 Cost: O(r P K) binning and O(P K G^2 log G) FFTs with r = min(n, max_rows) rows, P pairs (at
 most ``max_pairs``, a random subset beyond) and K classes; triples, when searched, O(T K G^3 log G)
@@ -44,10 +47,11 @@ import torch
 from torch import Tensor, nn
 
 from models.base import FitTask
-from models.engine.trainer import Member
+from models.engine.trainer import Member, right_answers
 from models.mlp import MLP, mlp_layers
 from models.periodic import FourierFeatures
 from models.preprocessing import find_numeric_phases, fit_quantile_normal
+from models.spectral import choice
 from models.spectral.phases import PhaseColumns
 from models.spectral.search import find_cut
 
@@ -141,8 +145,21 @@ class SpectralMLP(MLP):
             candidates = [c | {"network": "periodic"} for c in candidates] + [{"network": "mlp"}]
         return members, candidates
 
+    def _choose(self, members, candidates, results) -> int:
+        """With mlp's model beside it: the periodic network only where the validation rows prefer it
+        beyond their noise (models/spectral/choice.py); else the best on validation, as every family."""
+        if self.fallback_ is None:
+            return super()._choose(members, candidates, results)
+        periodic, plain = members  # one candidate each (the fallback's is last)
+        outputs_probabilities = self._train_config().outputs_probabilities
+        right = [right_answers(m.module, m.X_val, m.y_val, outputs_probabilities) for m in (periodic, plain)]
+        self.choice_ = choice.choose(*right)
+        return 0 if self.choice_["keeps_spectral"] else 1
+
     def _adopt(self, members, candidates, results, group_size) -> None:
         super()._adopt(members, candidates, results, group_size)
+        if self.fallback_ is not None:
+            self.candidate_ |= {k: v for k, v in self.choice_.items() if k != "keeps_spectral"}
         if self.candidate_.get("network") != "mlp":
             self.fallback_ = None  # predict with the periodic network's inputs
 
@@ -188,11 +205,11 @@ class _MLPFallback:
     quantile-to-normal exactly as mlp's rule maps them (the spectral rule's rows are the quantile
     rule's before that map: same imputation, indicators and one-hot columns)."""
 
+    NETWORK = ("n_layers", "width", "dropout")  # mlp's own network, not the periodic network's head
+
     def __init__(self, owner: SpectralMLP, task: FitTask) -> None:
-        training = ("lr", "weight_decay", "batch_size", "max_epochs", "patience", "val_fraction")
-        self.model = MLP(
-            seed=owner.seed, device=owner.device, n_threads=owner.n_threads, **{k: getattr(owner, k) for k in training}
-        )
+        shared = set(MLP().get_params()) - set(self.NETWORK)  # seed, device, threads, every training setting
+        self.model = MLP(**{k: v for k, v in owner.get_params().items() if k in shared})
         self.model.classes_ = owner.classes_
         self.k = owner.prep_.n_numeric
         self.quantiles = fit_quantile_normal(task.X[:, : self.k], owner.seed) if self.k else None

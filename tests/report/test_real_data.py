@@ -264,3 +264,14 @@ def test_safety_rows_say_in_how_many_seeds_spectral_mlp_kept_mlps_model():
     assert note == "no phase kept; mlp's model kept on validation in 2 / 3 seeds"
     df["candidate"] = [None] * 6  # records of fits without a fallback: nothing said
     assert real_data.safety_rows(df).set_index("spectral").loc["spectral_mlp", "search"] == "no phase kept"
+
+
+def test_safety_rows_say_in_how_many_seeds_spectral_xgboost_kept_xgboosts_model():
+    from bench.report import real as real_data
+
+    df = _frame({("wine", m): [("ok", 0.9), ("ok", 0.8), ("ok", 0.85)] for m in ("xgboost", "spectral_xgboost")})
+    df["phases_kept"], df["phase"], df["phase_explained"] = 0, None, 0.0
+    chosen = [{"model": "xgboost", "val_gain": 0.0}, {"model": "spectral", "val_gain": 0.1}, {"model": "xgboost"}]
+    df["candidate"] = [None] * 3 + chosen
+    note = real_data.safety_rows(df).set_index("spectral").loc["spectral_xgboost", "search"]
+    assert note == "no phase kept; xgboost's model kept on validation in 2 / 3 seeds"

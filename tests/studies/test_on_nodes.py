@@ -26,6 +26,8 @@ def _on_nodes(*args, timeout=120):
         (["--", "report"], "give a bench command after --"),
         (["--nodes", "0", "--", "run"], "--nodes and --cpus must be at least 1"),
         (["--", "run", "--executor", "local"], "--executor and --ray-address are this command's to set"),
+        (["--", "run", "--executor=local"], "--executor and --ray-address are this command's to set"),
+        (["--", "run", "--ray-addr", "auto"], "--executor and --ray-address are this command's to set"),
     ],
 )
 def test_bad_arguments_are_one_line_and_exit_2(args, message):
