@@ -120,8 +120,13 @@ def safety_rows(df: pd.DataFrame) -> pd.DataFrame:
                 std = b.std(ddof=0) if len(b) > 1 else 0.0
                 gap = s.mean() - b.mean()
                 verdict = "safe" if gap >= -std - 1e-12 else "**below by more than one std**"
+            chosen = (
+                done[done.model == spectral].candidate.map(_kept) if "candidate" in done else pd.Series(dtype=object)
+            )
             rows.append(
                 {
+                    "chosen": int(chosen.notna().sum()),
+                    "spectral_kept": int((chosen.notna() & (chosen != base)).sum()),
                     "table": dataset_title(dataset, dparams, n),
                     "spectral": spectral,
                     "its accuracy": _pm(s),
@@ -133,6 +138,20 @@ def safety_rows(df: pd.DataFrame) -> pd.DataFrame:
                 }
             )
     return pd.DataFrame(rows)
+
+
+def _kept_sentence(t: pd.DataFrame) -> str:
+    """Where a fallback chose: in how many fits the spectral model beat its base family's on
+    validation, and on which tables (the phase is used only there)."""
+    chosen = int(t.chosen.sum())
+    if not chosen:
+        return ""
+    kept = t[t.spectral_kept > 0]
+    where = "; ".join(f"{r.spectral} on {r.table}, {r.spectral_kept} / {r.chosen} seeds" for r in kept.itertuples())
+    return (
+        f" The spectral model (its phase features) was kept over its base family's model on validation rows "
+        f"in {int(t.spectral_kept.sum())} of {chosen} fits" + (f": {where}." if where else ".")
+    )
 
 
 def safety(df: pd.DataFrame) -> str:
@@ -151,13 +170,14 @@ def safety(df: pd.DataFrame) -> str:
         summary += "."
     phases = t[t.search.str.startswith("a phase")]
     summary += (
-        f" A phase was kept on {phases.table.nunique()} table(s): "
+        f" The search kept a phase on {phases.table.nunique()} table(s): "
         + "; ".join(f"{r.spectral} on {r.table}" for r in phases.itertuples())
         + "."
         if not phases.empty
         else " No search kept a phase on any table."
     )
-    return summary + "\n\n" + t.to_markdown(index=False)
+    summary += _kept_sentence(t)
+    return summary + "\n\n" + t.drop(columns=["chosen", "spectral_kept"]).to_markdown(index=False)
 
 
 def wall_time(df: pd.DataFrame) -> str:

@@ -72,4 +72,3 @@ def _sets_ours(arg: str) -> bool:
 
 if __name__ == "__main__":
     sys.exit(main())
-

@@ -240,7 +240,7 @@ def test_real_data_section_checks_each_spectral_family_against_the_family_it_ext
     text = real_data.safety(df)
     assert "3 of 4 (table, spectral family) pairs are within one std" in text
     assert "Below by more than one std: spectral_mlp on iris (n=178)." in text
-    assert "A phase was kept on 1 table(s): spectral_xgboost on wine (n=178)." in text
+    assert "The search kept a phase on 1 table(s): spectral_xgboost on wine (n=178)." in text
 
 
 def test_a_cell_over_its_budget_is_shown_as_such_in_its_table():
@@ -275,3 +275,16 @@ def test_safety_rows_say_in_how_many_seeds_spectral_xgboost_kept_xgboosts_model(
     df["candidate"] = [None] * 3 + chosen
     note = real_data.safety_rows(df).set_index("spectral").loc["spectral_xgboost", "search"]
     assert note == "no phase kept; xgboost's model kept on validation in 2 / 3 seeds"
+
+
+def test_safety_says_where_the_spectral_model_beat_its_base_on_validation():
+    from bench.report import real as real_data
+
+    df = _frame(
+        {("wine", m): [("ok", 0.9), ("ok", 0.8)] for m in ("xgboost", "spectral_xgboost", "mlp", "spectral_mlp")}
+    )
+    df["phases_kept"], df["phase"], df["phase_explained"] = 0, None, 0.0
+    df["candidate"] = [None] * 2 + [{"model": "spectral"}, {"model": "xgboost"}] + [None] * 2 + [{"network": "mlp"}] * 2
+    text = real_data.safety(df)
+    assert "was kept over its base family's model on validation rows in 1 of 4 fits: spectral_xgboost on wine" in text
+    assert "| chosen" not in text and "spectral_kept" not in text
