@@ -191,7 +191,22 @@ def wall_time(df: pd.DataFrame) -> str:
     text = f"Wall time, first to last record: {span / 3600:.2f} h for {len(df)} cells"
     if len(pauses):
         text += f" ({len(pauses)} pause(s) over 30 min, {pauses.sum() / 3600:.2f} h in all, inside that span)"
+    text += (
+        f"; the cells' own seconds (fit, predict, a cell over budget its budget) sum to {cell_seconds(df) / 3600:.2f} h"
+    )
+    nodes = df.node.dropna() if "node" in df else pd.Series(dtype=object)
+    if nodes.nunique() > 1:
+        counts = nodes.value_counts()
+        text += f"; on {len(counts)} Ray nodes ({' and '.join(str(c) for c in counts)} cells)"
     return text + "."
+
+
+def cell_seconds(df: pd.DataFrame) -> float:
+    """What the cells held a core for: fit and predict seconds of the finished ones (a batched
+    group's fit shared by its cells), the budget of those over it; the rest unknown, counted as 0."""
+    predict = df.predict_s.fillna(0) * (df.predict_repeats.fillna(1) if "predict_repeats" in df else 1)
+    budget = df.budget_s.fillna(0) if "budget_s" in df else 0.0
+    return float((df.fit_s.fillna(0) + predict + budget).sum())
 
 
 def tables_sections(df: pd.DataFrame) -> str:

@@ -288,3 +288,20 @@ def test_safety_says_where_the_spectral_model_beat_its_base_on_validation():
     text = real_data.safety(df)
     assert "was kept over its base family's model on validation rows in 1 of 4 fits: spectral_xgboost on wine" in text
     assert "| chosen" not in text and "spectral_kept" not in text
+
+
+def test_wall_time_gives_the_span_its_pauses_the_cells_own_seconds_and_the_nodes():
+    from bench.report import real as real_data
+
+    df = _frame({("wine", "mlp"): [("ok", 0.9), ("ok", 0.8), ("failed", None)]})
+    df["utc"] = ["2026-12-01T00:00:00+00:00", "2026-12-01T00:30:00+00:00", "2026-12-01T03:00:00+00:00"]
+    df["predict_repeats"] = [10, 10, None]
+    df.loc[2, ["fit_s", "predict_s"]] = None
+    df["budget_s"] = [None, None, 120.0]
+    df["node"] = ["a", "b", "a"]
+    text = real_data.wall_time(df)
+    assert text.startswith("Wall time, first to last record: 3.00 h for 3 cells (1 pause(s) over 30 min, 2.50 h")
+    # 2 x (1 s fit + 10 x 0.1 s predict) + the budget of the cell over it
+    assert f"sum to {124 / 3600:.2f} h" in text and "on 2 Ray nodes (2 and 1 cells)" in text
+    df["node"] = None
+    assert "Ray" not in real_data.wall_time(df)
